@@ -1,0 +1,30 @@
+// Package broker holds Ringcast's topics: one lock-free multicast ring per
+// topic, subscriber cursors, the slow-subscriber policies and replay. It knows
+// nothing of HTTP or WebSocket; ingress publishes into it and egress reads
+// from it.
+//
+// # Concurrency contract
+//
+// Publishing takes no mutex. A publisher claims its seqs with a CAS on the
+// topic's head (Topic.claim is the only place a seq is assigned), then
+// stores each message pointer into its slot. A slot is "ready for seq N"
+// when it holds a message whose Seq is N; a larger Seq means the reader was
+// lapped. Messages are immutable once published, so a reader that loaded a
+// pointer may use it for as long as it likes.
+//
+// Each Subscription belongs to one reader goroutine: Read, Next and Wait
+// must not be called concurrently on one Subscription. Close may be called
+// from any goroutine.
+//
+// A parked reader waits on the topic's reader notifier; a publisher wakes
+// readers only when one is parked, and one wake-up lets a reader drain every
+// ready slot. Block subscribers gate publishers: a publisher may not claim a
+// seq that would overwrite a slot a block subscriber has not read, and waits
+// on the topic's publisher notifier until one reads or the publish times out.
+//
+// # Lock order
+//
+// Broker.mu, then Topic.mu. Neither is taken on the publish or read path:
+// Broker.mu guards topic creation and removal, Topic.mu guards subscriber
+// registration.
+package broker

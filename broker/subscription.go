@@ -1,0 +1,149 @@
+package broker
+
+import (
+	"context"
+	"sync/atomic"
+)
+
+// SubscribeOptions says where a subscription starts and how it treats
+// falling behind.
+type SubscribeOptions struct {
+	From   Position // zero value: latest
+	Epoch  string   // the epoch From belongs to; a different epoch starts at the oldest retained
+	Policy Policy   // zero value: DropOldest
+}
+
+// Subscription is one subscriber's cursor into a topic. One goroutine reads
+// it (Read, Next, Wait); Close may come from any goroutine.
+type Subscription struct {
+	t       *Topic
+	policy  Policy
+	cursor  atomic.Uint64 // next seq to read
+	dropped atomic.Uint64
+	closed  atomic.Bool
+	reads   uint32 // for sampling lag; owned by the reader
+}
+
+// lagSampleEvery is how many reads share one lag observation.
+const lagSampleEvery = 64
+
+var closedChan = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
+
+// Topic returns the subscribed topic.
+func (s *Subscription) Topic() *Topic { return s.t }
+
+// Policy returns the subscription's policy.
+func (s *Subscription) Policy() Policy { return s.policy }
+
+// Cursor returns the next seq the subscription will read.
+func (s *Subscription) Cursor() uint64 { return s.cursor.Load() }
+
+// Dropped returns how many messages this subscription missed.
+func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
+
+// Lag returns how many published messages the subscription has not read.
+func (s *Subscription) Lag() uint64 {
+	head, c := s.t.Head(), s.cursor.Load()
+	if c > head {
+		return 0
+	}
+	return head - c + 1
+}
+
+// Read copies every ready message, up to len(buf), into buf and returns how
+// many. It never blocks: 0 and a nil error mean nothing is ready (see Wait).
+// A drop-oldest subscription that was lapped skips to the oldest retained
+// message and counts the gap; a disconnect one ends with ErrLapped. After
+// Close, or once the broker closes, it returns ErrClosed.
+func (s *Subscription) Read(buf []*Message) (int, error) {
+	t := s.t
+	if s.closed.Load() || t.closed.Load() {
+		return 0, ErrClosed
+	}
+	c := s.cursor.Load()
+	n, next, lapped := t.readFrom(c, buf)
+	for lapped {
+		if err := s.lapped(c); err != nil {
+			return 0, err
+		}
+		c = s.cursor.Load()
+		n, next, lapped = t.readFrom(c, buf)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	s.cursor.Store(next)
+	if s.policy == Block {
+		t.publishers.broadcast()
+	}
+	if s.reads++; s.reads%lagSampleEvery == 0 {
+		t.m.lag.Observe(float64(s.Lag()))
+	}
+	return n, nil
+}
+
+// lapped applies the policy to a reader whose next seq c is gone.
+func (s *Subscription) lapped(c uint64) error {
+	t := s.t
+	switch s.policy {
+	case DropOldest:
+		o := t.oldest.Load()
+		gap := o - c
+		s.dropped.Add(gap)
+		t.dropped.Add(gap)
+		t.m.droppedOldest.Add(float64(gap))
+		s.cursor.Store(o)
+		return nil
+	default:
+		// Disconnect, and Block should its guarantee ever break: end the
+		// subscription rather than skip silently.
+		gap := t.Head() - c + 1
+		s.dropped.Add(gap)
+		t.dropped.Add(gap)
+		t.m.droppedDisconnect.Add(float64(gap))
+		s.Close()
+		return ErrLapped
+	}
+}
+
+// Wait returns a channel that is closed when Read may have something new:
+// a message, a lap, or the end of the subscription. Call Read first and Wait
+// only when Read returned nothing; if something is already ready, the
+// channel returned is closed.
+func (s *Subscription) Wait() <-chan struct{} {
+	t := s.t
+	wake := t.readers.arm()
+	if s.closed.Load() || t.closed.Load() || t.ready(s.cursor.Load()) {
+		return closedChan
+	}
+	return wake
+}
+
+// Next is Read that parks until at least one message is ready, the
+// subscription ends, or ctx is done (then it returns ctx.Err()).
+func (s *Subscription) Next(ctx context.Context, buf []*Message) (int, error) {
+	for {
+		n, err := s.Read(buf)
+		if n > 0 || err != nil {
+			return n, err
+		}
+		select {
+		case <-s.Wait():
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// Close ends the subscription; a parked reader wakes and gets ErrClosed.
+// It is safe to call more than once and from any goroutine.
+func (s *Subscription) Close() {
+	if s.closed.Swap(true) {
+		return
+	}
+	s.t.unsubscribe(s)
+}
