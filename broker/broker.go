@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -155,6 +156,7 @@ func (b *Broker) Topic(name string) (*Topic, error) {
 	if b.count.Load() >= int64(b.cfg.MaxTopics) {
 		return nil, fmt.Errorf("%w: the limit is %d", ErrTooManyTopics, b.cfg.MaxTopics)
 	}
+	name = strings.Clone(name) // the caller's string may live in a reused buffer
 	t := newTopic(name, b.topicConfig(name), b.m, time.Now())
 	b.topics.Store(name, t)
 	b.count.Add(1)

@@ -155,6 +155,9 @@ func (t *Topic) claim(ctx context.Context, n uint64, size int64) (uint64, error)
 		if h&removedBit != 0 {
 			return 0, errRemoved
 		}
+		if t.closed.Load() {
+			return 0, ErrClosed
+		}
 		if h&seqMask+n > MaxSeq {
 			return 0, ErrBatchTooLarge
 		}
@@ -172,9 +175,6 @@ func (t *Topic) claim(ctx context.Context, n uint64, size int64) (uint64, error)
 				return 0, ErrBackpressure
 			case <-ctx.Done():
 				return 0, ErrBackpressure
-			}
-			if t.closed.Load() {
-				return 0, ErrClosed
 			}
 			continue
 		}

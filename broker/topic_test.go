@@ -406,6 +406,9 @@ func TestCloseWakesParkedReader(t *testing.T) {
 	if _, err := b.Topic("new"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("topic after close: %v", err)
 	}
+	if err := b.Publish(context.Background(), "t", msg("late")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("publish after close: %v", err)
+	}
 }
 
 func TestNextHonoursContext(t *testing.T) {
