@@ -118,7 +118,6 @@ func (p *wsPublisher) serve(conn *websocket.Conn) {
 	}
 	defer in.untrack(p)
 	in.conns.Open[httpx.KindWS].Inc()
-	in.conns.Opened.Inc()
 	conn.SetReadLimit(int64(in.maxMessage))
 	conn.SetPongHandler(p.pong)
 	p.startPings()
@@ -126,6 +125,9 @@ func (p *wsPublisher) serve(conn *websocket.Conn) {
 	p.stopPings()
 	p.finish(e)
 	p.release()
+	// With the server's KeepHijackedConns this closes the socket; without
+	// it, it is a no-op and fasthttp closes the socket when serve returns.
+	_ = conn.Close()
 	in.conns.Open[httpx.KindWS].Dec()
 	in.conns.Closed.Inc()
 	if e.abnormal {

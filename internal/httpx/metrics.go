@@ -10,9 +10,12 @@ const (
 )
 
 // ConnMetrics counts connections; the server, ingress and egress share one.
+// Events count TCP connections: the server counts each accepted one open,
+// and a close is counted by whoever closes it, the server or, for a
+// hijacked (upgraded or streaming) connection, its new owner.
 type ConnMetrics struct {
 	Open   map[string]prometheus.Gauge // by kind: http, ws, sse
-	Opened prometheus.Counter          // event="open"
+	Opened prometheus.Counter          // event="open", by the server only
 	Closed prometheus.Counter          // event="close"
 	Errors prometheus.Counter          // event="error"
 }

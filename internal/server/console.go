@@ -1,0 +1,39 @@
+package server
+
+import (
+	"io/fs"
+	"mime"
+	"path"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/ringcast/ringcast/internal/httpx"
+	"github.com/ringcast/ringcast/web"
+)
+
+// console serves the embedded web console: index.html for "/", its other
+// files by name. It reports false when no file matches.
+func (s *Server) console(ctx *fasthttp.RequestCtx, urlPath string) bool {
+	name := strings.TrimPrefix(path.Clean(urlPath), "/")
+	if name == "" {
+		name = "index.html"
+	}
+	data, err := fs.ReadFile(web.FS(), name)
+	if err != nil {
+		return false
+	}
+	if !ctx.IsGet() && !ctx.IsHead() {
+		httpx.MethodNotAllowed(ctx, "GET, HEAD")
+		return true
+	}
+	ctype := mime.TypeByExtension(path.Ext(name))
+	if strings.HasSuffix(name, ".js") {
+		ctype = "text/javascript; charset=utf-8" // module scripts need a JavaScript type everywhere
+	}
+	ctx.SetContentType(ctype)
+	ctx.Response.Header.Set("Cache-Control", "no-cache")
+	ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+	ctx.SetBody(data)
+	return true
+}

@@ -1,0 +1,31 @@
+package server
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/ringcast/ringcast/broker"
+	"github.com/ringcast/ringcast/internal/httpx"
+)
+
+// listTopics answers GET /v1/topics with every topic's stats, by name.
+func (s *Server) listTopics(ctx *fasthttp.RequestCtx) {
+	list := s.broker.Topics()
+	if list == nil {
+		list = []broker.Stats{}
+	}
+	slices.SortFunc(list, func(a, b broker.Stats) int { return strings.Compare(a.Topic, b.Topic) })
+	httpx.WriteJSON(ctx, fasthttp.StatusOK, list)
+}
+
+// topicStats answers GET /v1/topics/{topic}; it never creates the topic.
+func (s *Server) topicStats(ctx *fasthttp.RequestCtx, topic string) {
+	t := s.broker.Lookup(topic)
+	if t == nil {
+		httpx.WriteError(ctx, fasthttp.StatusNotFound, httpx.CodeNotFound, "topic "+quote(topic)+" does not exist")
+		return
+	}
+	httpx.WriteJSON(ctx, fasthttp.StatusOK, t.Stats())
+}
