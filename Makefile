@@ -1,0 +1,51 @@
+# Ringcast. `make run` starts the broker, `make test` runs every test
+# (installing what the tests need first), `make check` is what CI runs.
+GO ?= go
+STATICCHECK_VERSION := v0.8.2
+GOBIN := $(shell $(GO) env GOPATH)/bin
+
+.PHONY: run build test test-deps test-short fuzz bench lint fmt vet check
+
+run:
+	$(GO) run ./cmd/ringcast
+
+build:
+	$(GO) build -o ringcast ./cmd/ringcast
+
+# test runs the whole suite under the race detector (the console's
+# JavaScript tests run inside go test ./web), after installing anything the
+# tests need that is missing.
+test: test-deps
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+test-deps:
+	@command -v node >/dev/null || { echo "make test: node is required for the console's JavaScript tests (apt-get install nodejs)"; exit 1; }
+
+# test-short skips the heavy tests (stress, long integration runs).
+test-short:
+	$(GO) test -short -count=1 ./...
+
+# fuzz runs every fuzz target briefly; FUZZTIME=1m for longer.
+FUZZTIME ?= 10s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+vet:
+	$(GO) vet ./...
+
+lint: vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@test -x $(GOBIN)/staticcheck || GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	$(GOBIN)/staticcheck ./...
+
+check: lint test

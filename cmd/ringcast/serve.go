@@ -1,0 +1,142 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/ringcast/ringcast/internal/config"
+	"github.com/ringcast/ringcast/internal/server"
+)
+
+const serveUsage = `usage: ringcast [serve] [flags]
+
+Runs the broker: HTTP and WebSocket publish, WebSocket and SSE subscribe,
+the console at /, metrics at /metrics. Every flag can also be set with the
+environment variable RINGCAST_<FLAG>, e.g. RINGCAST_LISTEN=:9000; flags
+and environment override the configuration file's top-level settings.`
+
+// serveFlags holds serve's flags.
+type serveFlags struct {
+	listen          string
+	ringSize        int
+	maxMessageBytes int
+	maxBatchBytes   int
+	publishTimeout  time.Duration
+	drainTimeout    time.Duration
+	configFile      string
+	showVersion     bool
+}
+
+func newServeFlags(stderr io.Writer) (*flag.FlagSet, *serveFlags) {
+	f := &serveFlags{}
+	fs := newFlagSet("serve", stderr, serveUsage)
+	fs.StringVar(&f.listen, "listen", server.DefaultListen, "listen on PORT, :PORT or IP:PORT")
+	fs.IntVar(&f.ringSize, "ring-size", 65536, "slots per topic ring, a power of two")
+	fs.IntVar(&f.maxMessageBytes, "max-message-bytes", server.DefaultMaxMessageBytes, "largest message accepted, in bytes")
+	fs.IntVar(&f.maxBatchBytes, "max-batch-bytes", server.DefaultMaxBatchBytes, "largest batch body accepted, in bytes")
+	fs.DurationVar(&f.publishTimeout, "publish-timeout", server.DefaultPublishTimeout, "how long a publish waits for block subscribers before 503 backpressure")
+	fs.DurationVar(&f.drainTimeout, "drain-timeout", server.DefaultDrainTimeout, "how long shutdown may take")
+	fs.StringVar(&f.configFile, "config", "", "YAML configuration file (see CONFIG.md)")
+	fs.BoolVar(&f.showVersion, "version", false, "print the version and exit")
+	return fs, f
+}
+
+// serve runs the broker until ctx ends (SIGINT or SIGTERM), then drains.
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs, f := newServeFlags(stderr)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if f.showVersion {
+		fmt.Fprintln(stdout, "ringcast", version)
+		return nil
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("serve takes no arguments, got %q", fs.Args())
+	}
+	cfg, err := serverConfig(fs, f)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	s, err := server.New(cfg)
+	if err != nil {
+		return err
+	}
+	return s.Run(ctx)
+}
+
+// serverConfig builds the server's configuration: the file's settings
+// first, then every flag given on the command line or in the environment.
+func serverConfig(fs *flag.FlagSet, f *serveFlags) (server.Config, error) {
+	cfg := server.Config{
+		Listen: f.listen, RingSize: f.ringSize, MaxMessageBytes: f.maxMessageBytes,
+		MaxBatchBytes: f.maxBatchBytes, PublishTimeout: f.publishTimeout, DrainTimeout: f.drainTimeout,
+	}
+	if f.configFile == "" {
+		return cfg, nil
+	}
+	file, err := config.Load(f.configFile)
+	if err != nil {
+		return cfg, err
+	}
+	if err := unsupported(f.configFile, file); err != nil {
+		return cfg, err
+	}
+	if cfg.Rules, err = file.BrokerRules(); err != nil {
+		return cfg, err
+	}
+	cfg.MaxTopics = file.Limits.MaxTopics
+	given := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	if !given["listen"] && file.Listen != "" {
+		cfg.Listen = file.Listen
+	}
+	if !given["ring-size"] && file.RingSize != 0 {
+		cfg.RingSize = file.RingSize
+	}
+	if !given["max-message-bytes"] && file.MaxMessageBytes != 0 {
+		cfg.MaxMessageBytes = int(file.MaxMessageBytes)
+	}
+	if !given["publish-timeout"] && file.PublishTimeout != 0 {
+		cfg.PublishTimeout = time.Duration(file.PublishTimeout)
+	}
+	if !given["drain-timeout"] && file.DrainTimeout != 0 {
+		cfg.DrainTimeout = time.Duration(file.DrainTimeout)
+	}
+	return cfg, nil
+}
+
+// errUnsupported is what unsupported wraps.
+var errUnsupported = errors.New("is valid but not supported by this build yet; remove it to start")
+
+// unsupported refuses the sections this build cannot honour, rather than
+// start without them: silently ignoring auth or an ACL would expose the
+// broker.
+func unsupported(name string, c *config.Config) error {
+	defaults := config.Limits{MaxConnections: 100000, MaxConnectionsPerIP: 1000, MaxTopics: c.Limits.MaxTopics}
+	for _, s := range []struct {
+		key string
+		set bool
+	}{
+		{"document_root", c.DocumentRoot != ""},
+		{"destinations", len(c.Destinations) > 0},
+		{"sources", len(c.Sources) > 0},
+		{"engine.type: redis", c.Engine.Type == config.EngineRedis},
+		{"tls", c.TLS.CertFile != ""},
+		{"acl", c.ACL != ""},
+		{"trusted_proxies", len(c.TrustedProxies) > 0},
+		{"auth", c.Auth != nil},
+		{"limits (other than max_topics)", c.Limits != defaults},
+	} {
+		if s.set {
+			return fmt.Errorf("%s: %s %w", name, s.key, errUnsupported)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeConfig(t *testing.T, text string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "ringcast.yaml")
+	if err := os.WriteFile(p, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestConfigFileAndFlags(t *testing.T) {
+	p := writeConfig(t, `
+listen: "127.0.0.1:9100"
+ring_size: 1024
+max_message_bytes: 64KiB
+publish_timeout: 250ms
+drain_timeout: 3s
+topics:
+  - match: "audit.>"
+    ring_size: 4096
+    allow_block: true
+limits:
+  max_topics: 50
+`)
+	fs, f := newServeFlags(io.Discard)
+	if err := fs.Parse([]string{"--config", p, "--ring-size", "2048"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := serverConfig(fs, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Listen != "127.0.0.1:9100" || cfg.RingSize != 2048 || cfg.MaxMessageBytes != 64<<10 ||
+		cfg.PublishTimeout != 250*time.Millisecond || cfg.DrainTimeout != 3*time.Second || cfg.MaxTopics != 50 {
+		t.Fatalf("config %+v", cfg)
+	}
+	if len(cfg.Rules) != 1 || cfg.Rules[0].Match != "audit.>" || !cfg.Rules[0].AllowBlock || cfg.Rules[0].RingSize != 4096 {
+		t.Fatalf("rules %+v", cfg.Rules)
+	}
+}
+
+func TestConfigErrorsAndUnsupportedSections(t *testing.T) {
+	cases := map[string]string{
+		"ring_size: 1000\n": "ring_size",
+		"destinations:\n  - name: x\n    type: webhook\n    topics: [a]\n    url: http://127.0.0.1:1/\n": "destinations",
+		"acl: \"-0.0.0.0/0,+127.0.0.1\"\n": "acl",
+		"auth:\n  tokens:\n    - token_sha256: " + strings.Repeat("a", 64) + "\n      publish: [\"a\"]\n": "auth",
+		"limits:\n  max_connections: 10\n": "limits",
+		"bogus: 1\n":                       "bogus",
+	}
+	for text, key := range cases {
+		p := writeConfig(t, text)
+		err := serve(t.Context(), []string{"--config", p, "--listen", "127.0.0.1:0"}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%q: %v", text, err)
+		}
+		if err := check([]string{"--config", p}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("check %q: %v", text, err)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	p := writeConfig(t, "ring_size: 128\n")
+	var out bytes.Buffer
+	if err := run([]string{"check", "--config", p}, nil, &out, io.Discard); err != nil || !strings.Contains(out.String(), "ok") {
+		t.Fatalf("%q %v", out.String(), err)
+	}
+	if err := check(nil, io.Discard, io.Discard); err == nil {
+		t.Fatal("check without --config passed")
+	}
+}
