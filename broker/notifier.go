@@ -18,11 +18,20 @@ func newNotifier() *notifier {
 	return n
 }
 
-// arm registers a waiter and returns the channel that the next broadcast
-// closes. The caller must re-check its condition after arming.
+// arm registers a waiter and returns a channel that a broadcast after the
+// registration closes. The caller must re-check its condition after arming.
+//
+// The channel is loaded before the waiter is counted. The other order loses
+// wake-ups: a broadcast could take the count, close the old channel and
+// leave the waiter holding the new one, so that a later broadcast, finding
+// no waiter counted, wakes nobody. With this order, whichever broadcast
+// takes the count closes the waiter's channel, or a broadcast in between
+// already did. (A block publisher waits for every block subscriber to move,
+// so one subscriber's broadcast that it saw is not enough for it.)
 func (n *notifier) arm() <-chan struct{} {
+	ch := *n.ch.Load()
 	n.waiters.Add(1)
-	return *n.ch.Load()
+	return ch
 }
 
 // broadcast wakes every armed waiter.

@@ -554,3 +554,42 @@ func TestMessageEncodedOnce(t *testing.T) {
 		t.Fatalf("encoded %d times", calls)
 	}
 }
+
+// TestBlockPublisherNeverMissesWakeUp drives a publisher that must wait for
+// every one of many block subscribers on a tiny ring, so it parks on nearly
+// every message: a lost wake-up shows as a publish stuck past the deadline.
+// (arm once counted the waiter before loading the channel; a broadcast in
+// between left the publisher on a channel no later broadcast closed. That
+// window is two instructions wide and this test rarely hits it; see
+// TestNotifierWaitsForEverySignaler.)
+func TestBlockPublisherNeverMissesWakeUp(t *testing.T) {
+	const subs, messages = 128, 3000
+	b := newTestBroker(t, Config{RingSize: 4, PublishTimeout: time.Hour, Rules: []TopicRule{{Match: "gate", AllowBlock: true}}})
+	var wg sync.WaitGroup
+	for i := 0; i < subs; i++ {
+		s, err := b.Subscribe("gate", SubscribeOptions{Policy: Block})
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Go(func() {
+			defer s.Close()
+			buf := make([]*Message, 2)
+			for got := 0; got < messages; {
+				n, err := s.Next(context.Background(), buf)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				got += n
+			}
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for i := 0; i < messages; i++ {
+		if err := b.Publish(ctx, "gate", msg("x")); err != nil {
+			t.Fatalf("publish %d of %d: %v (a lost wake-up parks the publisher until the deadline)", i+1, messages, err)
+		}
+	}
+	wg.Wait()
+}
