@@ -150,9 +150,19 @@ func TestPubErrors(t *testing.T) {
 			t.Errorf("pub %q succeeded", args)
 		}
 	}
-	err := sub(context.Background(), []string{"--url", base, "t", "--from", "0"}, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "400") {
-		t.Fatalf("sub with a bad from: %v", err)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"t", "--from", "0"}, "--from"},
+		{[]string{"t", "--format", "xml"}, "--format"},
+		{[]string{"a b"}, "400 bad_topic"},
+		{[]string{"t", "--policy", "never"}, "400 bad_request"},
+	} {
+		err := sub(context.Background(), append([]string{"--url", base}, tc.args...), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("sub %q: %v, want an error about %s", tc.args, err, tc.want)
+		}
 	}
 }
 

@@ -4,12 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
-	"strings"
-	"time"
+
+	"github.com/ringcast/ringcast/client"
 )
 
 const pubUsage = `usage: ringcast pub [flags] TOPIC [MESSAGE]
@@ -30,37 +29,43 @@ func pub(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fs.Usage()
 		return fmt.Errorf("pub needs TOPIC and at most one MESSAGE, and --batch of at least 1")
 	}
-	topicURL, err := topicURL(*base, args[0])
+	c, err := client.New(*base)
 	if err != nil {
-		return err
+		return fmt.Errorf("--url: %w", err)
 	}
-	client := &http.Client{Timeout: 30 * time.Second}
+	topic := args[0]
 	if len(args) == 2 {
-		return post(ctx, client, topicURL, []byte(args[1]), stdout)
+		res, err := c.Publish(ctx, topic, []byte(args[1]), nil)
+		if err != nil {
+			return err
+		}
+		answer, err := json.Marshal(res)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", answer)
+		return err
 	}
 	sc := bufio.NewScanner(stdin)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
-	var body bytes.Buffer
-	lines, sent := 0, 0
+	var lines [][]byte
+	sent := 0
 	flush := func() error {
-		if lines == 0 {
+		if len(lines) == 0 {
 			return nil
 		}
-		if err := post(ctx, client, topicURL+"/batch", body.Bytes(), io.Discard); err != nil {
+		if _, err := c.PublishBatch(ctx, topic, lines); err != nil {
 			return err
 		}
-		sent += lines
-		body.Reset()
-		lines = 0
+		sent += len(lines)
+		lines = lines[:0]
 		return nil
 	}
 	for sc.Scan() {
 		if len(sc.Bytes()) == 0 {
 			continue
 		}
-		body.Write(sc.Bytes())
-		body.WriteByte('\n')
-		if lines++; lines == *batch {
+		if lines = append(lines, bytes.Clone(sc.Bytes())); len(lines) == *batch {
 			if err := flush(); err != nil {
 				return err
 			}
@@ -72,39 +77,6 @@ func pub(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err := flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "published %d messages to %s\n", sent, args[0])
+	fmt.Fprintf(stderr, "published %d messages to %s\n", sent, topic)
 	return nil
-}
-
-// topicURL returns base/v1/topics/TOPIC.
-func topicURL(base, topic string) (string, error) {
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("--url %q: want http://HOST:PORT or https://HOST:PORT", base)
-	}
-	return strings.TrimSuffix(u.String(), "/") + "/v1/topics/" + url.PathEscape(topic), nil
-}
-
-// post sends body and copies a 201 answer to out; anything else is an error
-// carrying the broker's answer.
-func post(ctx context.Context, client *http.Client, u string, body []byte, out io.Writer) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusCreated {
-		return fmt.Errorf("POST %s: %s: %s", u, resp.Status, strings.TrimSpace(string(answer)))
-	}
-	_, err = out.Write(answer)
-	return err
 }

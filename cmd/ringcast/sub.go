@@ -2,22 +2,24 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"strings"
+	"time"
 
-	"github.com/fasthttp/websocket"
+	"github.com/ringcast/ringcast/client"
 )
 
 const subUsage = `usage: ringcast sub [flags] TOPIC
 
 Subscribes to TOPIC over WebSocket and prints each message as it arrives:
 the payload (--format raw) or the JSON envelope (--format json), one per
-line.`
+line. It reconnects when the connection drops and resumes where it was;
+each gap (messages missed) and reset (the topic's history started over)
+is reported on standard error.`
 
-// sub prints a topic's messages until interrupted or the server closes.
+// sub prints a topic's messages until interrupted or refused.
 func sub(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("sub", stderr, subUsage)
 	base := fs.String("url", "http://127.0.0.1:8080", "the broker's base URL")
@@ -32,32 +34,55 @@ func sub(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errors.New("sub needs exactly one TOPIC")
 	}
-	u, err := topicURL(*base, args[0])
+	if *format != "raw" && *format != "json" {
+		return fmt.Errorf("--format %q: want raw or json", *format)
+	}
+	start, err := client.ParsePosition(*from)
 	if err != nil {
+		return fmt.Errorf("--from %q: want latest, oldest or a seq of at least 1", *from)
+	}
+	c, err := client.New(*base)
+	if err != nil {
+		return fmt.Errorf("--url: %w", err)
+	}
+	topic := args[0]
+	s, err := c.Subscribe(ctx, topic, client.SubscribeOptions{
+		From:   start,
+		Policy: client.Policy(*policy),
+		OnDisconnect: func(err error, retryIn time.Duration) {
+			fmt.Fprintf(stderr, "ringcast sub: %s: %v; reconnecting in %v\n", topic, err, retryIn.Round(time.Millisecond))
+		},
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
-	u = "ws" + strings.TrimPrefix(u, "http") + "/ws?" + url.Values{"from": {*from}, "format": {*format}, "policy": {*policy}}.Encode()
-	conn, resp, err := websocket.DefaultDialer.DialContext(ctx, u, nil)
-	if err != nil {
-		if resp != nil {
-			body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-			return fmt.Errorf("subscribe %s: %s: %s", u, resp.Status, strings.TrimSpace(string(body)))
-		}
-		return fmt.Errorf("subscribe %s: %w", u, err)
-	}
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	defer conn.Close()
+	defer s.Close()
 	for {
-		_, data, err := conn.ReadMessage()
+		ev, err := s.Next(ctx)
 		if err != nil {
-			if ctx.Err() != nil || websocket.IsCloseError(err, websocket.CloseNormalClosure) {
+			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("subscription to %s ended: %w", args[0], err)
+			return fmt.Errorf("subscription to %s ended: %w", topic, err)
 		}
-		if _, err := fmt.Fprintf(stdout, "%s\n", data); err != nil {
-			return err
+		switch e := ev.(type) {
+		case client.Message:
+			line := e.Data
+			if *format == "json" {
+				if line, err = json.Marshal(e); err != nil {
+					return err
+				}
+			}
+			if _, err := fmt.Fprintf(stdout, "%s\n", line); err != nil {
+				return err
+			}
+		case client.Gap:
+			fmt.Fprintf(stderr, "ringcast sub: %s: gap: %v\n", topic, e)
+		case client.Reset:
+			fmt.Fprintf(stderr, "ringcast sub: %s: reset: %v\n", topic, e)
 		}
 	}
 }
