@@ -3,6 +3,7 @@ package broker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,10 +55,11 @@ type Broker struct {
 	topics sync.Map // name → *Topic
 	count  atomic.Int64
 
-	mu      sync.Mutex // serialises creation and removal
-	closed  bool
-	stop    chan struct{}
-	stopped sync.WaitGroup
+	mu       sync.Mutex // serialises creation and removal
+	closed   bool
+	watchers []*watcher // under mu
+	stop     chan struct{}
+	stopped  sync.WaitGroup
 }
 
 // New validates cfg, fills its defaults and starts the idle-topic janitor.
@@ -158,9 +160,51 @@ func (b *Broker) Topic(name string) (*Topic, error) {
 	}
 	name = strings.Clone(name) // the caller's string may live in a reused buffer
 	t := newTopic(name, b.topicConfig(name), b.m, time.Now())
+	for _, w := range b.watchers {
+		if w.pattern.Match(name) {
+			w.fn(t)
+		}
+	}
 	b.topics.Store(name, t)
 	b.count.Add(1)
 	return t, nil
+}
+
+// watcher is one Watch registration.
+type watcher struct {
+	pattern Pattern
+	fn      func(*Topic)
+}
+
+// Watch calls fn with every topic that matches p: at once with those that
+// exist, then, until stop is called, with each one created later, before
+// any publisher or subscriber can reach it, so that a subscription fn makes
+// misses nothing published to the topic. A topic removed as idle and
+// created again is a new Topic, which fn gets too.
+//
+// fn runs with the broker's creation lock held (see the package doc's lock
+// order): it must be quick and must not call the Broker's methods; it may
+// call the Topic's, Subscribe included. After stop returns, fn is not
+// running and is never called again. On a closed broker Watch does nothing.
+func (b *Broker) Watch(p Pattern, fn func(*Topic)) (stop func()) {
+	w := &watcher{pattern: p, fn: fn}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return func() {}
+	}
+	b.watchers = append(b.watchers, w)
+	b.topics.Range(func(k, v any) bool {
+		if p.Match(k.(string)) {
+			fn(v.(*Topic))
+		}
+		return true
+	})
+	return func() {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		b.watchers = slices.DeleteFunc(b.watchers, func(x *watcher) bool { return x == w })
+	}
 }
 
 // AllowsBlock reports whether a topic's rule allows policy block.

@@ -22,9 +22,24 @@
 // seq that would overwrite a slot a block subscriber has not read, and waits
 // on the topic's publisher notifier until one reads or the publish times out.
 //
+// A ManualCommit subscription (SubscribeOptions) keeps two positions: the
+// next seq Read takes, owned by the reader like any cursor, and the
+// committed cursor, an atomic that Commit moves forward from any goroutine.
+// Publishers, Lag and the Block gate see only the committed cursor, so a
+// Block destination holds every message it read but has not delivered in
+// the ring, not only in its own memory.
+//
+// Broker.Watch calls its callback under Broker.mu, with each matching
+// topic that exists and with each new one before the topic is stored in the
+// broker's map: no publisher or subscriber can reach a new topic before
+// the callback returns, so a subscription made in it sees seq 1.
+//
 // # Lock order
 //
 // Broker.mu, then Topic.mu. Neither is taken on the publish or read path:
-// Broker.mu guards topic creation and removal, Topic.mu guards subscriber
-// registration.
+// Broker.mu guards topic creation, removal and the Watch callbacks, Topic.mu
+// guards subscriber registration. A Watch callback runs under Broker.mu: the
+// locks it takes (Topic.mu through Topic.Subscribe, a destination's own)
+// come after Broker.mu, and whoever holds them must never wait for
+// Broker.mu (create a topic, Watch, stop a watch).
 package broker

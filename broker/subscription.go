@@ -11,6 +11,16 @@ type SubscribeOptions struct {
 	From   Position // zero value: latest
 	Epoch  string   // the epoch From belongs to; a different epoch starts at the oldest retained
 	Policy Policy   // zero value: DropOldest
+	// Trusted marks a subscriber the server's own configuration made (a
+	// destination): it may use Block on any topic, whatever the topic's
+	// rule says. Never set it for a client's request. false: Block only
+	// where the rule has AllowBlock.
+	Trusted bool
+	// ManualCommit makes Read leave the cursor alone: it moves only with
+	// Commit, so a Block subscriber holds the ring until it has handled each
+	// message it read, and Lag counts what is read but not committed.
+	// false: Read moves the cursor past what it returns.
+	ManualCommit bool
 }
 
 // Subscription is one subscriber's cursor into a topic. One goroutine reads
@@ -18,10 +28,12 @@ type SubscribeOptions struct {
 type Subscription struct {
 	t       *Topic
 	policy  Policy
-	cursor  atomic.Uint64 // next seq to read
+	cursor  atomic.Uint64 // next seq to read; with manual, next seq not committed
 	dropped atomic.Uint64
 	closed  atomic.Bool
 	reads   uint32 // for sampling lag; owned by the reader
+	manual  bool   // ManualCommit
+	read    uint64 // with manual, the next seq to read; owned by the reader
 }
 
 // lagSampleEvery is how many reads share one lag observation.
@@ -39,8 +51,17 @@ func (s *Subscription) Topic() *Topic { return s.t }
 // Policy returns the subscription's policy.
 func (s *Subscription) Policy() Policy { return s.policy }
 
-// Cursor returns the next seq the subscription will read.
+// Cursor returns the next seq the subscription will read or, with
+// ManualCommit, the first seq it has not committed.
 func (s *Subscription) Cursor() uint64 { return s.cursor.Load() }
+
+// position returns the next seq Read takes. Only the reader calls it.
+func (s *Subscription) position() uint64 {
+	if s.manual {
+		return s.read
+	}
+	return s.cursor.Load()
+}
 
 // Dropped returns how many messages this subscription missed.
 func (s *Subscription) Dropped() uint64 { return s.dropped.Load() }
@@ -64,21 +85,25 @@ func (s *Subscription) Read(buf []*Message) (int, error) {
 	if s.closed.Load() || t.closed.Load() {
 		return 0, ErrClosed
 	}
-	c := s.cursor.Load()
+	c := s.position()
 	n, next, lapped := t.readFrom(c, buf)
 	for lapped {
 		if err := s.lapped(c); err != nil {
 			return 0, err
 		}
-		c = s.cursor.Load()
+		c = s.position()
 		n, next, lapped = t.readFrom(c, buf)
 	}
 	if n == 0 {
 		return 0, nil
 	}
-	s.cursor.Store(next)
-	if s.policy == Block {
-		t.publishers.broadcast()
+	if s.manual {
+		s.read = next
+	} else {
+		s.cursor.Store(next)
+		if s.policy == Block {
+			t.publishers.broadcast()
+		}
 	}
 	if s.reads++; s.reads%lagSampleEvery == 0 {
 		t.m.lag.Observe(float64(s.Lag()))
@@ -96,7 +121,14 @@ func (s *Subscription) lapped(c uint64) error {
 		s.dropped.Add(gap)
 		t.dropped.Add(gap)
 		t.m.droppedOldest.Add(float64(gap))
-		s.cursor.Store(o)
+		if !s.manual {
+			s.cursor.Store(o)
+			return nil
+		}
+		// The cursor stays on messages read and not yet committed; with
+		// none, it skips the gap too.
+		s.cursor.CompareAndSwap(c, o)
+		s.read = o
 		return nil
 	default:
 		// Disconnect, and Block should its guarantee ever break: end the
@@ -117,7 +149,7 @@ func (s *Subscription) lapped(c uint64) error {
 func (s *Subscription) Wait() <-chan struct{} {
 	t := s.t
 	wake := t.readers.arm()
-	if s.closed.Load() || t.closed.Load() || t.ready(s.cursor.Load()) {
+	if s.closed.Load() || t.closed.Load() || t.ready(s.position()) {
 		return closedChan
 	}
 	return wake
@@ -136,6 +168,29 @@ func (s *Subscription) Next(ctx context.Context, buf []*Message) (int, error) {
 		case <-ctx.Done():
 			return 0, ctx.Err()
 		}
+	}
+}
+
+// Commit tells a ManualCommit subscription that every message before seq
+// next was handled: the cursor moves up to next, never back, and a Block
+// subscription lets publishers overwrite what it passed. next must not be
+// beyond what Read returned. Commit may be called from any goroutine; it
+// does nothing without ManualCommit.
+func (s *Subscription) Commit(next uint64) {
+	if !s.manual {
+		return
+	}
+	for {
+		c := s.cursor.Load()
+		if next <= c {
+			return
+		}
+		if s.cursor.CompareAndSwap(c, next) {
+			break
+		}
+	}
+	if s.policy == Block {
+		s.t.publishers.broadcast()
 	}
 }
 

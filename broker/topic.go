@@ -370,10 +370,23 @@ func (t *Topic) Retained(from Position, buf []*Message) int {
 	}
 }
 
+// Subscribe starts a subscription to t. Broker.Subscribe, which finds or
+// creates the topic by name, is the usual way in; this one is for a
+// Broker.Watch callback, which has the Topic. It fails with ErrClosed if
+// the topic was removed as idle (Broker.Subscribe then retries on a fresh
+// topic, which a Watch callback never needs), or with ErrBlockNotAllowed.
+func (t *Topic) Subscribe(opts SubscribeOptions) (*Subscription, error) {
+	s, err := t.subscribe(opts)
+	if err == errRemoved {
+		return nil, ErrClosed
+	}
+	return s, err
+}
+
 // subscribe registers a subscription. It fails with errRemoved if the
 // topic was removed meanwhile.
 func (t *Topic) subscribe(opts SubscribeOptions) (*Subscription, error) {
-	if opts.Policy == Block && !t.cfg.allowBlock {
+	if opts.Policy == Block && !t.cfg.allowBlock && !opts.Trusted {
 		return nil, ErrBlockNotAllowed
 	}
 	t.mu.Lock()
@@ -384,12 +397,13 @@ func (t *Topic) subscribe(opts SubscribeOptions) (*Subscription, error) {
 	if t.closed.Load() {
 		return nil, ErrClosed
 	}
-	s := &Subscription{t: t, policy: opts.Policy}
+	s := &Subscription{t: t, policy: opts.Policy, manual: opts.ManualCommit}
 	s.cursor.Store(t.start(opts.From, opts.Epoch))
 	t.subscribers.Add(1)
 	if opts.Policy == Block {
 		t.addBlocker(s)
 	}
+	s.read = s.cursor.Load()
 	return s, nil
 }
 
