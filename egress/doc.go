@@ -1,7 +1,8 @@
 // Package egress is the subscriber side of Ringcast's HTTP server:
 // WebSocket (mode=sub and mode=pubsub) and server-sent events subscribers,
 // and GET /messages. A router validates the topic and method and calls
-// Egress.WebSocket, Egress.SSE or Egress.Messages.
+// Egress.WebSocket, Egress.SSE or Egress.Messages. It also runs the
+// configured destinations, webhooks and outbound WebSockets.
 //
 // # Concurrency contract
 //
@@ -35,8 +36,39 @@
 // net.Conn writes are atomic per call, so that frame cannot interleave with
 // a batch.
 //
+// # Destinations
+//
+// A destination (Egress.NewDestinations: webhook.go, wsclient.go) is a
+// subscriber actor of the broker's own: it has a ManualCommit, Trusted
+// subscription (policy block unless configured drop-oldest, on any topic)
+// on every topic its patterns match. broker.Broker.Watch subscribes it to
+// those that exist at Start and to each one created later, before anyone
+// can publish to it. With the default dead letter topic ("<topic>.dlq"),
+// wildcard patterns skip topics ending in ".dlq", so a destination never
+// reads its own dead letters.
+//
+// Each subscription has a waiter goroutine parked on it. When something is
+// ready, the waiter hands the subscription to the actor (destination.ready
+// and the wake channel) and waits until the actor, having read it empty,
+// hands it back (topicSub.rearm): one goroutine at a time reads it. The
+// actor commits a topic's cursor past a message only when it is delivered
+// (a webhook's success answer; for a WebSocket, the pong of a ping sent
+// after the frame) or dead-lettered. So a block destination that is down
+// holds its topics' rings and publishers wait, and what it read and has not
+// delivered is still in the ring, never only in its memory.
+//
+// A webhook has a dispatcher goroutine (the actor) and MaxInFlight workers,
+// each trying one message at a time until it is delivered or
+// dead-lettered. A WebSocket destination's actor dials, writes every frame,
+// ping and close frame itself, and confirms; a reader goroutine per
+// connection takes the pongs. Destinations.Shutdown stops watching, cancels
+// the destinations' context and waits for all of these goroutines.
+//
 // # Lock order
 //
 // Egress.mu (registration of connections), then a connection's inbox mutex.
-// Neither is held while writing to a socket.
+// Neither is held while writing to a socket. For destinations: the broker's
+// creation lock (a Watch callback), then destination.mu, then the topic's
+// subscriber lock. No goroutine holding destination.mu creates a topic or
+// publishes, which would wait for the creation lock.
 package egress

@@ -24,12 +24,16 @@ import (
 )
 
 // TestMain fails the package if any goroutine is left, but fasthttp's own:
-// its worker pool's cleaner sleeps out its period after Stop, and its date
-// updater runs for the life of the process.
+// its worker pool's cleaner sleeps out its period after Stop, its date
+// updater runs for the life of the process, and its client's connection
+// cleaners (webhooks) sleep up to 10 s before they see they have nothing
+// left to clean.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m,
 		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"))
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*Client).mCleaner"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"))
 }
 
 // testServer is a real fasthttp server on 127.0.0.1:0 whose tiny router

@@ -25,6 +25,14 @@
 // Shutdown waits for every reader goroutine (Ingress.wg) and, through
 // stopPings, every ping in flight.
 //
+// Sources (Ingress.NewSources: wssource.go, pollsource.go) pull from
+// elsewhere: each has one goroutine that dials or polls and publishes what
+// it gets, in order, into its topic, counted as transport "source". While
+// block subscribers hold that topic full, the goroutine keeps retrying the
+// same message and reads nothing more. Sources.Shutdown cancels their
+// context and waits for the goroutines; when its own context ends first,
+// it closes their connections.
+//
 // # Lock order
 //
 // Ingress.mu guards the set of WebSocket publishers and draining; a

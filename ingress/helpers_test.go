@@ -21,12 +21,16 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	// Two goroutines are fasthttp's, not ours: the server date updater
-	// runs for the life of the process, and the worker pool cleaner
-	// notices Server.Shutdown only after sleeping MaxIdleWorkerDuration.
+	// Some goroutines are fasthttp's, not ours: the server date updater
+	// runs for the life of the process, the worker pool cleaner notices
+	// Server.Shutdown only after sleeping MaxIdleWorkerDuration, and the
+	// client's connection cleaners (http_poll sources) sleep up to 10 s
+	// before they see they have nothing left to clean.
 	goleak.VerifyTestMain(m,
 		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"),
-		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"))
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*workerPool).Start.func2"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*Client).mCleaner"),
+		goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*HostClient).connsCleaner"))
 }
 
 // testServer is a real fasthttp server on 127.0.0.1 with a tiny router in

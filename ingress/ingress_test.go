@@ -54,7 +54,7 @@ func TestMetricsRegistered(t *testing.T) {
 	in.RejectedCounter("draining").Inc()
 	in.RejectedCounter("draining").Inc()
 	for name, series := range map[string]int{
-		"ringcast_messages_published_total": 3,
+		"ringcast_messages_published_total": 4, // http, batch, ws, source
 		"ringcast_publish_rejected_total":   9,
 		"ringcast_publish_duration_seconds": 3,
 	} {

@@ -12,9 +12,10 @@ import (
 // Transports, the label values of ringcast_messages_published_total and
 // ringcast_publish_duration_seconds.
 const (
-	TransportHTTP  = "http"
-	TransportBatch = "batch"
-	TransportWS    = "ws"
+	TransportHTTP   = "http"
+	TransportBatch  = "batch"
+	TransportWS     = "ws"
+	TransportSource = "source" // configured sources (published only, no duration)
 )
 
 // codeInternal labels a refusal for an error the broker is not documented
@@ -29,6 +30,7 @@ const wsSampleMask = 63
 // metrics are the ingress collectors, children resolved once.
 type metrics struct {
 	publishedHTTP, publishedBatch, publishedWS prometheus.Counter
+	publishedSource                            prometheus.Counter
 	durationHTTP, durationBatch, durationWS    prometheus.Observer
 	rejected                                   *prometheus.CounterVec
 	rejectedBy                                 map[string]prometheus.Counter // read-only after newMetrics
@@ -37,7 +39,7 @@ type metrics struct {
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	published := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ringcast_messages_published_total",
-		Help: "Messages accepted from publishers, by transport (http, batch, ws).",
+		Help: "Messages accepted from publishers, by transport (http, batch, ws, source).",
 	}, []string{"transport"})
 	rejected := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "ringcast_publish_rejected_total",
@@ -58,14 +60,15 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		}
 	}
 	m := &metrics{
-		publishedHTTP:  published.WithLabelValues(TransportHTTP),
-		publishedBatch: published.WithLabelValues(TransportBatch),
-		publishedWS:    published.WithLabelValues(TransportWS),
-		durationHTTP:   duration.WithLabelValues(TransportHTTP),
-		durationBatch:  duration.WithLabelValues(TransportBatch),
-		durationWS:     duration.WithLabelValues(TransportWS),
-		rejected:       rejected,
-		rejectedBy:     map[string]prometheus.Counter{},
+		publishedHTTP:   published.WithLabelValues(TransportHTTP),
+		publishedBatch:  published.WithLabelValues(TransportBatch),
+		publishedWS:     published.WithLabelValues(TransportWS),
+		publishedSource: published.WithLabelValues(TransportSource),
+		durationHTTP:    duration.WithLabelValues(TransportHTTP),
+		durationBatch:   duration.WithLabelValues(TransportBatch),
+		durationWS:      duration.WithLabelValues(TransportWS),
+		rejected:        rejected,
+		rejectedBy:      map[string]prometheus.Counter{},
 	}
 	for _, code := range []string{
 		httpx.CodeBadTopic, httpx.CodeBadRequest, httpx.CodeNotFound, httpx.CodeMethodNotAllowed,

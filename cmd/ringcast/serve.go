@@ -64,6 +64,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	cfg.Version = version
 	s, err := server.New(cfg)
 	if err != nil {
 		return err
@@ -92,6 +93,7 @@ func serverConfig(fs *flag.FlagSet, f *serveFlags) (server.Config, error) {
 		return cfg, err
 	}
 	cfg.MaxTopics = file.Limits.MaxTopics
+	cfg.Destinations, cfg.Sources = file.Destinations, file.Sources
 	given := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
 	if !given["listen"] && file.Listen != "" {
@@ -125,8 +127,6 @@ func unsupported(name string, c *config.Config) error {
 		set bool
 	}{
 		{"document_root", c.DocumentRoot != ""},
-		{"destinations", len(c.Destinations) > 0},
-		{"sources", len(c.Sources) > 0},
 		{"engine.type: redis", c.Engine.Type == config.EngineRedis},
 		{"tls", c.TLS.CertFile != ""},
 		{"acl", c.ACL != ""},

@@ -32,6 +32,10 @@ topics:
     allow_block: true
 limits:
   max_topics: 50
+destinations:
+  - {name: hook, type: webhook, topics: ["audit.>"], url: "http://127.0.0.1:1/"}
+sources:
+  - {name: feed, type: websocket, topic: audit.feed, url: "ws://127.0.0.1:1/"}
 `)
 	fs, f := newServeFlags(io.Discard)
 	if err := fs.Parse([]string{"--config", p, "--ring-size", "2048"}); err != nil {
@@ -48,12 +52,14 @@ limits:
 	if len(cfg.Rules) != 1 || cfg.Rules[0].Match != "audit.>" || !cfg.Rules[0].AllowBlock || cfg.Rules[0].RingSize != 4096 {
 		t.Fatalf("rules %+v", cfg.Rules)
 	}
+	if len(cfg.Destinations) != 1 || cfg.Destinations[0].Name != "hook" || len(cfg.Sources) != 1 || cfg.Sources[0].Topic != "audit.feed" {
+		t.Fatalf("destinations %+v, sources %+v", cfg.Destinations, cfg.Sources)
+	}
 }
 
 func TestConfigErrorsAndUnsupportedSections(t *testing.T) {
 	cases := map[string]string{
-		"ring_size: 1000\n": "ring_size",
-		"destinations:\n  - name: x\n    type: webhook\n    topics: [a]\n    url: http://127.0.0.1:1/\n": "destinations",
+		"ring_size: 1000\n":                "ring_size",
 		"acl: \"-0.0.0.0/0,+127.0.0.1\"\n": "acl",
 		"auth:\n  tokens:\n    - token_sha256: " + strings.Repeat("a", 64) + "\n      publish: [\"a\"]\n": "auth",
 		"limits:\n  max_connections: 10\n": "limits",

@@ -37,3 +37,17 @@ func (s *Server) console(ctx *fasthttp.RequestCtx, urlPath string) bool {
 	ctx.SetBody(data)
 	return true
 }
+
+// clientJS serves the JavaScript client (web/static/ringcast.js, the module
+// the console itself imports) at /v1/client.js.
+func (s *Server) clientJS(ctx *fasthttp.RequestCtx) {
+	data, err := fs.ReadFile(web.FS(), web.ClientFile)
+	if err != nil {
+		panic("BUG: server: the embedded console lacks " + web.ClientFile + ": " + err.Error())
+	}
+	ctx.SetContentType("text/javascript; charset=utf-8")
+	ctx.Response.Header.Set("Cache-Control", "no-cache")
+	ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+	ctx.Response.Header.Set("Access-Control-Allow-Origin", "*")
+	ctx.SetBody(data)
+}

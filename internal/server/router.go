@@ -2,8 +2,11 @@ package server
 
 import (
 	"errors"
+	"io"
+	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -26,6 +29,15 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		return
 	case "/v1/topics", "/v1/topics/":
 		s.onlyGet(ctx, s.listTopics)
+		return
+	case "/v1/destinations", "/v1/destinations/":
+		s.onlyGet(ctx, s.listDestinations)
+		return
+	case "/v1/openapi.yaml":
+		s.onlyGet(ctx, s.openAPI)
+		return
+	case "/v1/client.js":
+		s.onlyGet(ctx, s.clientJS)
 		return
 	}
 	if rest, ok := strings.CutPrefix(path, "/v1/topics/"); ok {
@@ -146,6 +158,7 @@ func (s *Server) requestError(ctx *fasthttp.RequestCtx, err error) {
 	if errors.Is(err, fasthttp.ErrBodyTooLarge) {
 		s.ingress.RejectedCounter(httpx.CodeTooLarge).Inc()
 		httpx.WriteError(ctx, fasthttp.StatusRequestEntityTooLarge, httpx.CodeTooLarge, "request body is larger than the server accepts (--max-batch-bytes)")
+		discardUnread(ctx.Conn())
 		return
 	}
 	var small *fasthttp.ErrSmallBuffer
@@ -154,4 +167,17 @@ func (s *Server) requestError(ctx *fasthttp.RequestCtx, err error) {
 		return
 	}
 	httpx.WriteError(ctx, fasthttp.StatusBadRequest, httpx.CodeBadRequest, "malformed HTTP request: "+err.Error())
+}
+
+// discardUnread reads and drops, for a moment, what a client is still
+// sending: fasthttp refuses an oversize body from its headers and then
+// closes the connection, and closing with unread input makes the kernel
+// answer with a reset that can destroy the 413 before the client reads it.
+// A body far over the limit is not drained whole; its sender may see the
+// reset.
+func discardUnread(c net.Conn) {
+	if c.SetReadDeadline(time.Now().Add(100*time.Millisecond)) != nil {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, c, 1<<20)
 }

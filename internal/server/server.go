@@ -48,6 +48,12 @@ type Config struct {
 	Rules           []broker.TopicRule
 	Registry        *prometheus.Registry // nil: a new one with Go and process collectors
 	Logger          *slog.Logger         // nil: slog.Default()
+	// Destinations and Sources come from the configuration file, validated
+	// by config.Parse. Start starts them after the listener; Shutdown
+	// stops them with the rest, before the broker. nil: none.
+	Destinations []config.Destination
+	Sources      []config.Source
+	Version      string // destinations and sources send User-Agent ringcast/<Version>; "": "dev"
 }
 
 // Server is a running Ringcast: broker, ingress, egress and the listener.
@@ -58,6 +64,8 @@ type Server struct {
 	broker   *broker.Broker
 	ingress  *ingress.Ingress
 	egress   *egress.Egress
+	dests    *egress.Destinations
+	sources  *ingress.Sources
 	conns    *httpx.ConnMetrics
 	http     *fasthttp.Server
 	metrics  fasthttp.RequestHandler
@@ -142,6 +150,10 @@ func New(cfg Config) (*Server, error) {
 		s.broker.Close()
 		return nil, err
 	}
+	if err := s.outbound(); err != nil {
+		s.broker.Close()
+		return nil, err
+	}
 	s.metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	s.http = &fasthttp.Server{
 		Handler:            s.route,
@@ -172,6 +184,31 @@ func (s *Server) Start() error {
 	s.ln = ln
 	go func() { s.serveErr <- s.http.Serve(ln) }()
 	s.log.Info("ringcast serving", "addr", ln.Addr().String())
+	s.dests.Start()
+	s.sources.Start()
+	return nil
+}
+
+// outbound makes the destinations and sources, not started.
+func (s *Server) outbound() error {
+	version := s.cfg.Version
+	if version == "" {
+		version = "dev"
+	}
+	dcfgs, err := destinationConfigs(s.cfg.Destinations, "ringcast/"+version)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if s.dests, err = s.egress.NewDestinations(dcfgs, s.log); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	scfgs, err := sourceConfigs(s.cfg.Sources, "ringcast/"+version)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	if s.sources, err = s.ingress.NewSources(scfgs, s.log); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	return nil
 }
 
@@ -180,17 +217,20 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Shutdown drains: /readyz answers 503 and new requests 503 draining, the
 // listener closes, WebSocket clients get close code 1001, SSE streams end,
-// and the broker closes. It returns when all of that is done or ctx ends.
+// sources stop, destinations finish their requests in flight and stop, and
+// the broker closes. It returns when all of that is done or ctx ends.
 func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
 	s.stopOnce.Do(func() {
 		s.draining.Store(true)
 		s.log.Info("ringcast draining")
 		var wg sync.WaitGroup
-		errs := make([]error, 3)
+		errs := make([]error, 5)
 		wg.Go(func() { errs[0] = s.egress.Shutdown(ctx) })
 		wg.Go(func() { errs[1] = s.ingress.Shutdown(ctx) })
 		wg.Go(func() { errs[2] = s.http.ShutdownWithContext(ctx) })
+		wg.Go(func() { errs[3] = s.sources.Shutdown(ctx) })
+		wg.Go(func() { errs[4] = s.dests.Shutdown(ctx) })
 		wg.Wait()
 		s.broker.Close()
 		if serveErr := <-s.serveErr; serveErr != nil {
