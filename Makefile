@@ -18,8 +18,20 @@ build:
 test: test-deps
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+# test-deps: node and npm must be there; Debian's chromium (the browser tests
+# drive it with Playwright) and web/e2e's npm packages are installed when
+# missing or when package-lock.json is newer than node_modules.
 test-deps:
 	@command -v node >/dev/null || { echo "make test: node is required for the console's JavaScript tests (apt-get install nodejs)"; exit 1; }
+	@command -v npm >/dev/null || { echo "make test: npm is required to install the tests' packages (apt-get install npm)"; exit 1; }
+	@test -x /usr/bin/chromium || { \
+	  echo "make test: installing chromium for the browser tests"; \
+	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  { $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y chromium; } && test -x /usr/bin/chromium || \
+	  { echo "make test: could not install chromium (apt-get install -y chromium); the browser tests need /usr/bin/chromium"; exit 1; }; }
+	@test web/e2e/node_modules/.package-lock.json -nt web/e2e/package-lock.json || \
+	  npm ci --prefix web/e2e --no-audit --no-fund || \
+	  { echo "make test: npm ci --prefix web/e2e failed; the JavaScript tests need playwright-core, ws and typescript"; exit 1; }
 
 # test-short skips the heavy tests (stress, long integration runs).
 test-short:
@@ -34,8 +46,11 @@ fuzz:
 	  done; \
 	done
 
+# bench runs the Go micro-benchmarks and a short ringcast bench suite (the
+# broker pinned to core 0, the load to core 1, every run bounded) and writes
+# the generated section of bench/RESULTS.md; knobs in bench/run.sh.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	GO=$(GO) bash bench/run.sh
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

@@ -34,7 +34,7 @@ func jsFiles(t *testing.T) []string {
 }
 
 func TestFSHasTheConsole(t *testing.T) {
-	for _, name := range []string{"index.html", "console.js", "console.css", "ringcast-client.js"} {
+	for _, name := range []string{"index.html", "console.js", "console.css", ClientFile, "ringcast.d.ts"} {
 		st, err := fs.Stat(FS(), name)
 		if err != nil {
 			t.Errorf("FS() lacks %s: %v", name, err)
@@ -72,7 +72,7 @@ func TestIndexReferencesItsFiles(t *testing.T) {
 
 // The ids and markers that browser tests rely on; keep them stable.
 var stableIDs = []string{
-	"topic", "from", "policy", "connect", "disconnect", "state", "messages",
+	"topic", "from", "from-seq", "policy", "format", "transport", "connect", "disconnect", "state", "messages", "announce",
 	"pause", "filter", "send-text", "send", "batch-text", "send-batch",
 	"topics", "token", "destinations", "error",
 }
@@ -183,24 +183,13 @@ func TestJSSyntax(t *testing.T) {
 }
 
 // TestJSBehaviour runs testdata/client_test.mjs (node:test) against the
-// console's DOM-free modules: resume, gaps, epoch resets, auth probing,
-// publishing, formatting.
+// console's DOM-free modules and the client with fakes for fetch and
+// WebSocket: resume, gaps, epoch resets, auth probing, SSE fallback,
+// publishing, backpressure, formatting. (package.json makes static/*.js ES
+// modules for node.)
 func TestJSBehaviour(t *testing.T) {
 	node := nodePath(t)
-	dir := t.TempDir()
-	copyModules(t, dir, ".js")
-	if err := os.WriteFile(filepath.Join(dir, "package.json"), []byte(`{"type":"module"}`+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	src, err := os.ReadFile(filepath.Join("testdata", "client_test.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "client_test.mjs"), src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, "--test", "--test-reporter=spec", "client_test.mjs")
-	cmd.Dir = dir
+	cmd := exec.Command(node, "--test", "--test-reporter=spec", filepath.Join("testdata", "client_test.mjs"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("node --test: %v\n%s", err, out)

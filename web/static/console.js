@@ -1,15 +1,16 @@
 // console.js: the Ringcast web console (entry module). It speaks only the
-// wire contract (API.md) through ringcast-client.js.
+// wire contract (API.md) through ringcast.js, the JavaScript client that the
+// server also serves at /v1/client.js.
 //
 // The page may be opened with ?topic=NAME[&from=latest|oldest|N][&policy=…]
-// [&transport=ws|sse] to connect at once; the address follows the connection
-// so it can be bookmarked. The token is kept in sessionStorage (this tab only)
+// [&format=raw|json][&transport=auto|ws|sse] to connect at once; the address
+// follows the connection so it can be bookmarked. The token is kept in sessionStorage (this tab only)
 // and never put in the page address.
 
 import { DestinationsPanel } from './destinations.js';
 import { formatCount, formatRate } from './format.js';
 import { MessageList } from './message-list.js';
-import { RingcastClient, RingcastError, State, refusalReason, validTopic } from './ringcast-client.js';
+import { RingcastClient, RingcastError, State, refusalReason, validTopic } from './ringcast.js';
 import { TopicsPanel } from './topics.js';
 
 const $ = (id) => document.getElementById(id);
@@ -18,6 +19,7 @@ const el = {
   from: $('from'),
   fromSeq: $('from-seq'),
   policy: $('policy'),
+  format: $('format'),
   transport: $('transport'),
   connectForm: $('connect-form'),
   connect: $('connect'),
@@ -42,6 +44,7 @@ const el = {
   topicsNote: $('topics-note'),
   topicNames: $('topic-names'),
   destinations: $('destinations'),
+  announce: $('announce'),
   error: $('error'),
   errorText: $('error-text'),
   errorClose: $('error-close'),
@@ -64,7 +67,11 @@ let generation = 0; // callbacks of a replaced subscription are ignored
 
 const list = new MessageList(el.messages, {
   cap: 1000,
+  format: el.format.value,
   onChange: (s) => renderListStats(s),
+  announce: (text) => {
+    el.announce.textContent = text;
+  },
 });
 
 // ---- errors ----------------------------------------------------------------
@@ -98,7 +105,7 @@ function onState(s) {
       setState('connecting', `connecting to ${subTopic}…`);
       break;
     case State.LIVE:
-      setState('live', `live · ${subTopic}`);
+      setState('live', `live · ${subTopic} · ${s.transport === 'sse' ? 'SSE' : 'WebSocket'}`);
       clearError();
       break;
     case State.RECONNECTING: {
@@ -186,7 +193,7 @@ function connect({ resume = false } = {}) {
       list.addMessage(m);
     },
     onGap: ({ from: a, to: b }) => mine() && list.addGap(a, b),
-    onReset: ({ from: a, to: b, seq }) => mine() && list.addReset(a, b, seq),
+    onReset: ({ previousEpoch, epoch: e, seq }) => mine() && list.addReset(previousEpoch, e, seq),
     onError: (err) => {
       if (!mine()) return;
       if (err.status) showError(subscribeError(err));
@@ -223,7 +230,8 @@ function updateAddress() {
   const from = readFrom();
   if (from !== 'latest' && from !== null) u.searchParams.set('from', String(from));
   if (el.policy.value !== 'drop-oldest') u.searchParams.set('policy', el.policy.value);
-  if (el.transport.value !== 'ws') u.searchParams.set('transport', el.transport.value);
+  if (el.format.value !== 'raw') u.searchParams.set('format', el.format.value);
+  if (el.transport.value !== 'auto') u.searchParams.set('transport', el.transport.value);
   history.replaceState(null, '', u);
 }
 
@@ -231,6 +239,14 @@ el.from.addEventListener('change', () => {
   const seq = el.from.value === 'seq';
   el.fromSeq.disabled = !seq;
   if (seq) el.fromSeq.focus();
+});
+
+// The client always subscribes with format=json (resuming needs each seq);
+// the format chosen here is how rows show a message: the payload (raw) or the
+// whole envelope (json). It applies at once, without reconnecting.
+el.format.addEventListener('change', () => {
+  list.setFormat(el.format.value);
+  if (subTopic) updateAddress();
 });
 
 el.connectForm.addEventListener('submit', (ev) => {
@@ -292,7 +308,10 @@ function renderStats(s = list.stats()) {
     if (sub.epoch) parts.push(`epoch ${sub.epoch}`);
     if (lag !== null) parts.push(`lag ${formatCount(lag)}`);
   }
-  if (s.kept) parts.push(s.shown === s.kept ? `${formatCount(s.kept)} rows` : `${formatCount(s.shown)} of ${formatCount(s.kept)} rows`);
+  if (s.kept) {
+    const rows = `row${s.kept === 1 ? '' : 's'}`;
+    parts.push(s.shown === s.kept ? `${formatCount(s.kept)} ${rows}` : `${formatCount(s.shown)} of ${formatCount(s.kept)} ${rows}`);
+  }
   el.stats.textContent = parts.join(' · ');
 }
 
@@ -462,8 +481,13 @@ function start() {
   }
   const policy = q.get('policy');
   if (policy && [...el.policy.options].some((o) => o.value === policy)) el.policy.value = policy;
+  const format = q.get('format');
+  if (format === 'raw' || format === 'json') {
+    el.format.value = format;
+    list.setFormat(format);
+  }
   const transport = q.get('transport');
-  if (transport === 'ws' || transport === 'sse') el.transport.value = transport;
+  if (transport === 'auto' || transport === 'ws' || transport === 'sse') el.transport.value = transport;
 
   setState('idle', 'not connected');
   renderStats();

@@ -33,7 +33,7 @@ export function normalize(s) {
 export class DestinationsPanel {
   /**
    * @param {object} o
-   * @param {import('./ringcast-client.js').RingcastClient} o.client
+   * @param {import('./ringcast.js').RingcastClient} o.client
    * @param {HTMLElement} o.box #destinations
    * @param {number} [o.interval] ms between polls (default 2000)
    */
@@ -103,6 +103,12 @@ export class DestinationsPanel {
       const th = document.createElement('th');
       th.scope = 'row';
       th.textContent = d.name;
+      if (d.type) {
+        const type = document.createElement('span');
+        type.className = 'type';
+        type.textContent = d.type;
+        th.append(type);
+      }
       if (d.type || d.topics) th.title = [d.type, d.topics].filter(Boolean).join(' · ');
       tr.append(th);
       const state = tr.insertCell();
@@ -114,7 +120,7 @@ export class DestinationsPanel {
       lag.className = 'num';
       lag.textContent = d.lag === undefined ? '—' : formatCount(d.lag);
       const err = tr.insertCell();
-      err.className = 'last-error';
+      err.className = d.lastError ? 'last-error' : 'last-error none';
       err.textContent = d.lastError || '—';
       if (d.lastErrorTime) err.title = d.lastErrorTime;
     }

@@ -16,12 +16,16 @@ export class MessageList {
    * @param {HTMLOListElement} el the list (#messages), also the scroll container
    * @param {object} [opts]
    * @param {number} [opts.cap] rows kept (default 1000)
+   * @param {'raw'|'json'} [opts.format] rows show the payload (raw) or the whole envelope (json)
    * @param {Function} [opts.onChange] called after a render with {shown, kept, buffered, paused}
+   * @param {Function} [opts.announce] tells screen reader users what a button did ("Copied …")
    */
-  constructor(el, { cap = 1000, onChange = () => {} } = {}) {
+  constructor(el, { cap = 1000, format = 'raw', onChange = () => {}, announce = () => {} } = {}) {
     this.el = el;
     this.cap = cap;
+    this.format = format === 'json' ? 'json' : 'raw';
     this.onChange = onChange;
+    this.announce = announce;
     this.entries = []; // rendered entries, oldest first, at most cap
     this.pending = []; // entries waiting for the next frame (or for resume), at most cap
     this.pendingTotal = 0; // messages that arrived while paused (also those beyond cap)
@@ -84,6 +88,25 @@ export class MessageList {
         e.el.remove();
         e.el = null;
       }
+    }
+    this.el.append(frag);
+    this._setEmptyText();
+    if (stick) this._scrollToBottom();
+    this._changed();
+  }
+
+  /** setFormat shows rows as payloads ('raw') or as whole envelopes ('json'). */
+  setFormat(format) {
+    const f = format === 'json' ? 'json' : 'raw';
+    if (f === this.format) return;
+    this.format = f;
+    const stick = this._atBottom();
+    const frag = document.createDocumentFragment();
+    for (const e of this.entries) {
+      e.lower = null;
+      if (e.el) e.el.remove();
+      e.el = this._matches(e) ? this._render(e) : null;
+      if (e.el) frag.append(e.el);
     }
     this.el.append(frag);
     this._setEmptyText();
@@ -173,6 +196,13 @@ export class MessageList {
     if (!this.empty.isConnected) this.el.prepend(this.empty);
   }
 
+  /** _copyText is what Copy puts on the clipboard (and what the filter searches). */
+  _copyText(e) {
+    if (this.format === 'json') return JSON.stringify(e.env);
+    const p = this._payload(e);
+    return p.text !== null ? p.text : p.b64;
+  }
+
   _payload(e) {
     if (!e.p) e.p = payloadOf(e.env);
     return e.p;
@@ -180,10 +210,7 @@ export class MessageList {
 
   _matches(e) {
     if (!this.filter || e.kind !== 'msg') return true;
-    if (e.lower === null) {
-      const p = this._payload(e);
-      e.lower = (p.text !== null ? p.text : p.b64).toLowerCase();
-    }
+    if (e.lower === null) e.lower = this._copyText(e).toLowerCase();
     return e.lower.includes(this.filter) || String(e.seq) === this.filter;
   }
 
@@ -224,7 +251,10 @@ export class MessageList {
     }
     const size = span('size', formatSize(p.size));
     const body = span('payload', '');
-    if (p.binary) {
+    if (this.format === 'json') {
+      body.classList.add('envelope');
+      body.textContent = preview(JSON.stringify(previewOrder(env)));
+    } else if (p.binary) {
       body.classList.add('bin');
       body.append(span('tag', 'b64'), document.createTextNode(preview(p.b64, 200)));
       body.title = 'binary payload, shown as base64';
@@ -262,7 +292,9 @@ export class MessageList {
     if (env.attrs) for (const [k, v] of Object.entries(env.attrs)) row(`attr ${k}`, v);
     box.append(dl);
     const pre = document.createElement('pre');
-    if (p.binary) {
+    if (this.format === 'json') {
+      pre.textContent = JSON.stringify(env, null, 2);
+    } else if (p.binary) {
       let dump;
       try {
         dump = hexDump(b64ToBytes(p.b64), 1024);
@@ -299,13 +331,27 @@ export class MessageList {
       if (open) li.append(this._details(e));
       li.classList.toggle('open', open);
     } else if (btn.classList.contains('copy')) {
-      const p = this._payload(e);
-      copyText(p.text !== null ? p.text : p.b64).then(
-        () => flash(btn, 'Copied'),
-        () => flash(btn, 'Copy failed'),
+      const what = this.format === 'json' ? 'envelope' : 'payload';
+      copyText(this._copyText(e)).then(
+        () => {
+          flash(btn, 'Copied');
+          this.announce(`Copied the ${what} of message ${e.seq}.`);
+        },
+        () => {
+          flash(btn, 'Copy failed');
+          this.announce(`Could not copy message ${e.seq}: the browser refused the clipboard.`);
+        },
       );
     }
   }
+}
+
+/** previewOrder puts the payload first, so a one-line preview shows it; Copy gives the envelope as sent. */
+function previewOrder(env) {
+  const out = {};
+  for (const k of ['data', 'data_b64', 'attrs']) if (env[k] !== undefined) out[k] = env[k];
+  for (const [k, v] of Object.entries(env)) if (!(k in out)) out[k] = v;
+  return out;
 }
 
 function span(cls, text) {

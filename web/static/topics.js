@@ -5,7 +5,7 @@
 // <tr data-topic="name"> whose first cell holds a button that connects to it.
 
 import { formatCount, formatRate } from './format.js';
-import { RingcastError } from './ringcast-client.js';
+import { RingcastError } from './ringcast.js';
 
 const MAX_ROWS = 200; // a server may hold 100,000 topics; show a findable slice
 
@@ -37,7 +37,7 @@ export class RateTracker {
 export class TopicsPanel {
   /**
    * @param {object} o
-   * @param {import('./ringcast-client.js').RingcastClient} o.client
+   * @param {import('./ringcast.js').RingcastClient} o.client
    * @param {HTMLTableElement} o.table #topics
    * @param {HTMLInputElement} o.filter the "find topic" box
    * @param {HTMLElement} o.note a line for counts and errors

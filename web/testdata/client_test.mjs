@@ -1,12 +1,22 @@
-// Behaviour tests for the console's DOM-free modules, run by web_test.go with
-// `node --test` after copying static/*.js next to this file.
+// Behaviour tests for the console's DOM-free modules and the client's
+// bookkeeping, with fakes for fetch and WebSocket; run by web_test.go with
+// `node --test`. The client against a real server: e2e/client.test.mjs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { normalize } from './destinations.js';
-import { b64Size, b64ToBytes, formatTime, hexDump, parseTime, payloadOf, preview, utf8Size } from './format.js';
-import { RingcastClient, RingcastError, State, backoffDelay, validTopic } from './ringcast-client.js';
-import { RateTracker } from './topics.js';
+import { normalize } from '../static/destinations.js';
+import { b64Size, b64ToBytes, formatTime, hexDump, parseTime, payloadOf, preview, utf8Size } from '../static/format.js';
+import {
+  Publisher,
+  RingcastClient,
+  RingcastError,
+  State,
+  backoffDelay,
+  publishBatch,
+  subscribe,
+  validTopic,
+} from '../static/ringcast.js';
+import { RateTracker } from '../static/topics.js';
 
 // ---- fakes ----------------------------------------------------------------
 
@@ -60,6 +70,15 @@ function newClient(routes = {}, token = '') {
 }
 
 const tick = (ms = 0) => new Promise((r) => setTimeout(r, ms));
+
+/** until waits for cond (timers and promises of the client have to run first; a loaded machine is slow). */
+async function until(cond, what = 'condition', ms = 10000) {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await tick(1);
+  }
+}
 const fastBackoff = { base: 1, max: 1, min: 0 };
 
 function env(seq, epoch = 'e1', data = `m${seq}`) {
@@ -71,7 +90,7 @@ function recorder() {
   r.opts = {
     onMessage: (m) => r.msgs.push(m.seq),
     onGap: (g) => r.gaps.push([g.from, g.to]),
-    onReset: (x) => r.resets.push([x.from, x.to, x.seq]),
+    onReset: (x) => r.resets.push([x.previousEpoch, x.epoch, x.seq]),
     onState: (s) => r.states.push(s),
     onError: (e) => r.errors.push(e),
     backoff: fastBackoff,
@@ -140,7 +159,7 @@ test('gaps, duplicates and epoch resets are reported; resume uses last seq + 1 a
   ws.drop(1001, 'going away');
   assert.equal(r.states.at(-1).state, State.RECONNECTING);
   assert.ok(r.states.at(-1).delay >= 0);
-  await tick(10);
+  await until(() => FakeWS.all.length === 2, 'the reconnect');
   ws = FakeWS.all[1];
   const u = new URL(ws.url);
   assert.equal(u.searchParams.get('from'), '13');
@@ -164,7 +183,7 @@ test('a refused handshake is probed with fetch: 401 closes with a clear reason',
   c.subscribe('t', { from: 'oldest', ...r.opts });
   await tick();
   FakeWS.all[0].drop(1006);
-  await tick(10);
+  await until(() => r.states.at(-1).state === State.CLOSED, 'closed');
   const probe = fetch.calls.find((x) => x.url.pathname === '/v1/topics/t/ws');
   assert.ok(probe, 'probed the WebSocket URL over HTTP');
   assert.equal(probe.url.protocol, 'http:');
@@ -184,7 +203,7 @@ test('403 says the token may not subscribe; the token goes as a Bearer header on
   c.subscribe('t', { from: 'oldest', ...r.opts });
   await tick();
   FakeWS.all[0].drop(1006);
-  await tick(10);
+  await until(() => r.states.at(-1).state === State.CLOSED, 'closed');
   const probe = fetch.calls.find((x) => x.url.pathname === '/v1/topics/t/ws');
   assert.equal(probe.init.headers.Authorization, 'Bearer tok');
   assert.equal(probe.url.searchParams.get('token'), null);
@@ -203,13 +222,11 @@ test('a probe refused only for lacking upgrade headers, or an unreachable server
   const sub = c.subscribe('t', { from: 'oldest', ...r.opts });
   await tick();
   FakeWS.all[0].drop(1006);
-  await tick(20);
-  assert.equal(FakeWS.all.length, 2);
+  await until(() => FakeWS.all.length === 2, 'the second attempt');
   assert.ok(r.states.some((s) => s.state === State.RECONNECTING && /unreachable/.test(s.reason || '')));
   up = true;
   FakeWS.all[1].drop(1006);
-  await tick(20);
-  assert.equal(FakeWS.all.length, 3);
+  await until(() => FakeWS.all.length === 3, 'the third attempt');
   assert.equal(r.errors.length, 0);
   sub.close();
 });
@@ -230,7 +247,7 @@ test('SSE uses the /sse URL with the token and resumes the same way', async () =
   es.send(env(1));
   es.onerror({});
   assert.ok(es.closed, 'the EventSource is closed so it does not retry with its old URL');
-  await tick(10);
+  await until(() => FakeWS.all.length === 2, 'the reconnect');
   assert.equal(new URL(FakeWS.all[1].url).searchParams.get('from'), '2');
   sub.close();
 });
@@ -279,6 +296,166 @@ test('topic names and from values are checked', () => {
   const { c } = newClient({});
   assert.throws(() => c.subscribe('t', { from: 0 }), RingcastError);
   assert.throws(() => c.subscribe('t', { from: 'soon' }), RingcastError);
+  assert.throws(() => c.subscribe('a b', {}), (e) => e.code === 'bad_topic');
+  assert.throws(() => c.subscribe('t', { transport: 'carrier-pigeon' }), RingcastError);
+  assert.throws(() => c.subscribe('t', { format: 'xml' }), RingcastError);
+});
+
+test('a reset whose first seq is past 1 also reports the seqs of the new epoch it missed', async () => {
+  const { c } = newClient({});
+  const r = recorder();
+  const sub = c.subscribe('t', { from: 1, ...r.opts });
+  await tick();
+  const ws = FakeWS.all[0];
+  ws.open();
+  ws.send(env(1));
+  ws.send(env(2));
+  ws.send(env(40, 'e2')); // lapped in the new epoch before we got there
+  assert.deepEqual(r.resets, [['e1', 'e2', 40]]);
+  assert.deepEqual(r.gaps, [[1, 39]]);
+  assert.deepEqual(r.msgs, [1, 2, 40]);
+  sub.close();
+});
+
+test('format raw hands over the payload, decoded to bytes when it is not UTF-8', async () => {
+  const { c } = newClient({});
+  const got = [];
+  const sub = c.subscribe('t', { from: 1, format: 'raw', onMessage: (p, e) => got.push([p, e.seq]) });
+  await tick();
+  FakeWS.all[0].open();
+  FakeWS.all[0].send(env(1, 'e1', 'héllo'));
+  FakeWS.all[0].send({ ...env(2), data: undefined, data_b64: 'AAEC/w==' });
+  assert.deepEqual(got[0], ['héllo', 1]);
+  assert.ok(got[1][0] instanceof Uint8Array);
+  assert.deepEqual([...got[1][0]], [0, 1, 2, 255]);
+  sub.close();
+});
+
+test('auto falls back to SSE after WebSocket handshakes are refused while HTTP works', async () => {
+  class FakeES extends FakeWS {}
+  FakeWS.all = [];
+  const fetch = fakeFetch({
+    '/v1/topics/t/ws': () => jsonResponse(400, { error: 'websocket: the client is not using the websocket protocol', code: 'bad_request' }),
+  });
+  const c = new RingcastClient({ baseURL: 'http://rc.test', fetch, WebSocket: FakeWS, EventSource: FakeES });
+  const r = recorder();
+  const sub = c.subscribe('t', { from: 1, fallbackAfter: 2, ...r.opts });
+  await tick();
+  FakeWS.all[0].drop(1006);
+  await until(() => FakeWS.all.length === 2, 'the second attempt');
+  assert.equal(sub.transport, 'ws', 'one refusal is not enough');
+  FakeWS.all[1].drop(1006);
+  await until(() => FakeWS.all.length === 3, 'the third attempt');
+  assert.equal(sub.transport, 'sse');
+  const es = FakeWS.all[2];
+  assert.ok(es instanceof FakeES);
+  assert.equal(new URL(es.url).pathname, '/v1/topics/t/sse');
+  assert.ok(r.states.some((s) => /server-sent events/.test(s.reason || '')));
+  es.open();
+  es.send(env(1));
+  assert.deepEqual(r.msgs, [1]);
+  assert.equal(r.states.at(-1).transport, 'sse');
+  sub.close();
+});
+
+test('an unreachable server is not a WebSocket refusal: no fallback', async () => {
+  class FakeES extends FakeWS {}
+  FakeWS.all = [];
+  const fetch = async () => {
+    throw new TypeError('connection refused');
+  };
+  const c = new RingcastClient({ baseURL: 'http://rc.test', fetch, WebSocket: FakeWS, EventSource: FakeES });
+  const sub = c.subscribe('t', { from: 1, fallbackAfter: 1, ...recorder().opts });
+  await tick();
+  for (let i = 0; i < 3; i++) {
+    FakeWS.all.at(-1).drop(1006);
+    await until(() => FakeWS.all.length === i + 2, `attempt ${i + 2}`);
+  }
+  assert.equal(sub.transport, 'ws');
+  assert.ok(FakeWS.all.every((x) => !(x instanceof FakeES)));
+  sub.close();
+});
+
+test('no WebSocket constructor: auto subscribes over SSE from the start', async () => {
+  class FakeES extends FakeWS {}
+  FakeWS.all = [];
+  const c = new RingcastClient({ baseURL: 'http://rc.test', fetch: fakeFetch({}), WebSocket: null, EventSource: FakeES });
+  const saved = globalThis.WebSocket;
+  const sub = c.subscribe('t', { from: 1 });
+  await tick();
+  assert.equal(globalThis.WebSocket, saved);
+  assert.equal(sub.transport, 'sse');
+  assert.ok(FakeWS.all[0] instanceof FakeES);
+  sub.close();
+});
+
+test('an AbortSignal closes the subscription; done resolves', async () => {
+  const { c } = newClient({});
+  const ctl = new AbortController();
+  const sub = c.subscribe('t', { from: 1, signal: ctl.signal });
+  await tick();
+  ctl.abort();
+  assert.deepEqual(await sub.done, { reason: 'aborted', error: null });
+  assert.ok(FakeWS.all[0].closed);
+});
+
+test('publishBatch refuses items it could not send as one message each', async () => {
+  const opts = { baseURL: 'http://rc.test', fetch: fakeFetch({}) };
+  await assert.rejects(publishBatch('t', ['ok', 'two\nlines'], opts), /newline/);
+  await assert.rejects(publishBatch('t', ['ok', ''], opts), /empty/);
+  await assert.rejects(publishBatch('t', [], opts), /nothing to send/);
+  await assert.rejects(publishBatch('bad topic', ['x'], opts), (e) => e.code === 'bad_topic');
+});
+
+test('module-level subscribe takes the client options with the subscription options', async () => {
+  FakeWS.all = [];
+  const sub = subscribe('t', { baseURL: 'http://rc.test:9', token: 'k', fetch: fakeFetch({}), WebSocket: FakeWS, from: 7 });
+  await tick();
+  const u = new URL(FakeWS.all[0].url);
+  assert.equal(u.host, 'rc.test:9');
+  assert.equal(u.searchParams.get('token'), 'k');
+  assert.equal(u.searchParams.get('from'), '7');
+  sub.close();
+});
+
+test('the publisher waits while bufferedAmount is at or over the high-water mark', async () => {
+  class BufWS extends FakeWS {
+    constructor(url) {
+      super(url);
+      this.bufferedAmount = 0;
+      this.frames = [];
+      queueMicrotask(() => this.open());
+    }
+    send(data) {
+      this.frames.push(data);
+      this.bufferedAmount += data.length;
+    }
+    close(code) {
+      this.closed = true;
+      queueMicrotask(() => this.onclose && this.onclose({ code, reason: '' }));
+    }
+  }
+  FakeWS.all = [];
+  const c = new RingcastClient({ baseURL: 'http://rc.test', fetch: fakeFetch({}), WebSocket: BufWS });
+  const p = c.publisher('t', { highWaterMark: 10, pollInterval: 1 });
+  assert.ok(p instanceof Publisher);
+  await p.ready;
+  const ws = FakeWS.all[0];
+  assert.equal(new URL(ws.url).searchParams.get('mode'), 'pub');
+  await p.send('12345'); // 5 buffered: under the mark
+  let done = false;
+  const pending = p.send('67890').then(() => (done = true)); // 10: at the mark, waits
+  await tick(10);
+  assert.equal(done, false, 'send resolved while the buffer was full');
+  ws.bufferedAmount = 3; // the network took some
+  await pending;
+  assert.equal(p.sent, 2);
+  await assert.rejects(p.send(''), /empty/);
+  ws.bufferedAmount = 0;
+  const closed = await p.close();
+  assert.equal(closed.code, 1000);
+  assert.equal(closed.error, null);
+  await assert.rejects(p.send('late'), /closed/);
 });
 
 // ---- format, topics, destinations -----------------------------------------
