@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"sync"
+	"time"
 )
 
 // connect opens every subscriber, from the topic's next seq so that none
@@ -16,11 +17,47 @@ import (
 func (f *fanout) connect(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, setupTimeout)
 	defer cancel()
-	from, epoch, err := f.topicHead(ctx)
+	head, err := f.topicStats(ctx)
 	if err != nil {
 		return err
 	}
-	q := url.Values{"format": {"raw"}, "from": {strconv.FormatUint(from, 10)}}
+	from := head.HeadSeq + 1
+	if err := f.connectSubscribers(ctx, from, head.Epoch); err != nil {
+		return err
+	}
+	if err := f.awaitSubscribed(ctx, head.Subscribers+int64(len(f.subs))); err != nil {
+		return err
+	}
+	if f.http != nil {
+		f.http.seqs = newSeqSet(from, f.cfg.MaxMessages)
+		for i := range f.cfg.Publishers {
+			s := newHTTPSender(f.http, &f.win)
+			if err := s.dial(ctx); err != nil {
+				return err
+			}
+			f.pubs = append(f.pubs, newPublisher(s, f.run, uint32(i), f.cfg.Size, &f.win))
+		}
+		return nil
+	}
+	pd := newDialer(1024, f.cfg.Size+14) // the largest client frame header
+	for i := range f.cfg.Publishers {
+		conn, err := dialWS(ctx, &pd, f.wsURL+"?mode=pub")
+		if err != nil {
+			return err
+		}
+		p := newPublisher(nil, f.run, uint32(i), f.cfg.Size, &f.win)
+		p.conn = newWSSender(conn, p.closing.Load)
+		f.pubs = append(f.pubs, p)
+	}
+	return nil
+}
+
+// connectSubscribers opens every subscriber from seq from of epoch.
+func (f *fanout) connectSubscribers(ctx context.Context, from uint64, epoch string) error {
+	if f.cfg.Subscribers == 0 {
+		return nil
+	}
+	q := url.Values{"format": {"raw"}, "from": {strconv.FormatUint(from, 10)}, "policy": {f.cfg.Policy}}
 	if epoch != "" {
 		q.Set("epoch", epoch)
 	}
@@ -38,7 +75,10 @@ func (f *fanout) connect(ctx context.Context) error {
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			if f.cfg.Transport == "sse" {
-				feeds[i], errs[i] = dialSSE(ctx, f.client, subURL)
+				var sse *sseFeed
+				if sse, errs[i] = dialSSE(ctx, f.client, subURL, sseReadBuffer); sse != nil {
+					feeds[i] = sse
+				}
 				return
 			}
 			var ws *wsFeed
@@ -50,47 +90,76 @@ func (f *fanout) connect(ctx context.Context) error {
 	wg.Wait()
 	for _, fd := range feeds {
 		if fd != nil {
-			f.subs = append(f.subs, newSubscriber(fd, f.run, f.cfg.Size, f.cfg.Publishers, &f.win))
+			s := newSubscriber(fd, f.run, f.cfg.Size, f.cfg.Publishers, &f.win)
+			s.policy = f.cfg.Policy
+			f.subs = append(f.subs, s)
 		}
 	}
 	if err := firstError(errs); err != nil {
 		return fmt.Errorf("bench: %d of %d subscribers could not connect: %w", len(feeds)-len(f.subs), len(feeds), err)
 	}
-	pd := newDialer(1024, f.cfg.Size+14) // the largest client frame header
-	for i := range f.cfg.Publishers {
-		conn, err := dialWS(ctx, &pd, f.wsURL+"?mode=pub")
-		if err != nil {
-			return err
-		}
-		f.pubs = append(f.pubs, newPublisher(conn, f.run, uint32(i), f.cfg.Size, &f.win))
-	}
 	return nil
 }
 
-// topicHead returns the seq and epoch that the next message published to
-// the topic will have: 1 and none for a topic that does not exist yet.
-func (f *fanout) topicHead(ctx context.Context) (from uint64, epoch string, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, f.topicURL, nil)
-	if err != nil {
-		return 0, "", err
+// awaitSubscribed waits until the broker counts want subscribers of the
+// topic: it answers a WebSocket handshake before it registers the
+// subscription, and a message published in between would be older than
+// where the subscription starts.
+func (f *fanout) awaitSubscribed(ctx context.Context, want int64) error {
+	if len(f.subs) == 0 {
+		return nil
 	}
-	resp, err := f.client.Do(req)
+	tick := time.NewTicker(drainPoll)
+	defer tick.Stop()
+	for {
+		st, err := f.topicStats(ctx)
+		if err != nil {
+			return err
+		}
+		if st.Subscribers >= want {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("bench: the broker counted %d subscribers of %s, not the %d expected: %w", st.Subscribers, f.cfg.Topic, want, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// topicStats is what GET /v1/topics/{topic} tells of a topic; the zero
+// value for one that does not exist yet.
+type topicStats struct {
+	Epoch       string `json:"epoch"`
+	HeadSeq     uint64 `json:"head_seq"`
+	Subscribers int64  `json:"subscribers"`
+}
+
+func (f *fanout) topicStats(ctx context.Context) (topicStats, error) {
+	return getTopicStats(ctx, f.client, f.topicURL, f.cfg.URL)
+}
+
+// getTopicStats reads GET /v1/topics/{topic}: the zero topicStats for a
+// topic that does not exist yet, whose next seq is 1.
+func getTopicStats(ctx context.Context, client *http.Client, topicURL, base string) (topicStats, error) {
+	var st topicStats
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, topicURL, nil)
 	if err != nil {
-		return 0, "", fmt.Errorf("bench: cannot reach the broker at %s (--url): %w", f.cfg.URL, err)
+		return st, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return st, fmt.Errorf("bench: cannot reach the broker at %s (--url): %w", base, err)
 	}
 	defer resp.Body.Close()
 	switch resp.StatusCode {
 	case http.StatusNotFound:
-		return 1, "", nil
+		return st, nil
 	case http.StatusOK:
-		var st struct {
-			Epoch   string `json:"epoch"`
-			HeadSeq uint64 `json:"head_seq"`
-		}
 		if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
-			return 0, "", fmt.Errorf("bench: GET %s: cannot decode the topic's stats: %w", f.topicURL, err)
+			return st, fmt.Errorf("bench: GET %s: cannot decode the topic's stats: %w", topicURL, err)
 		}
-		return st.HeadSeq + 1, st.Epoch, nil
+		return st, nil
 	}
-	return 0, "", fmt.Errorf("bench: GET %s: %s", f.topicURL, answer(resp))
+	return st, fmt.Errorf("bench: GET %s: %s", topicURL, answer(resp))
 }

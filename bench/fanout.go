@@ -2,10 +2,12 @@ package bench
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -15,22 +17,34 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 )
 
-// FanoutConfig configures Fanout. Its zero value runs 200 WebSocket
-// subscribers and one unpaced publisher of 100-byte messages for 10 s
-// against http://127.0.0.1:8080.
+// Scenarios that publish, named as on the command line.
+const (
+	ScenarioFanout    = "fanout"
+	ScenarioPublish   = "publish"
+	ScenarioWSPublish = "ws-publish"
+	ScenarioSoak      = "soak"
+)
+
+// FanoutConfig configures Fanout, and Publish, WSPublish and Soak, which
+// are the same run with other defaults. Its zero value runs Fanout's 200
+// WebSocket subscribers and one unpaced WebSocket publisher of 100-byte
+// messages for 10 s against http://127.0.0.1:8080.
 type FanoutConfig struct {
 	URL         string        `json:"url"`          // the broker's base URL, the only one the run talks to; "": http://127.0.0.1:8080
-	Topic       string        `json:"topic"`        // "": bench.fanout
-	Subscribers int           `json:"subscribers"`  // 0: 200
-	Publishers  int           `json:"publishers"`   // WebSocket mode=pub connections; 0: 1
-	Rate        int           `json:"rate"`         // messages/s over all publishers; 0: as fast as the sockets take them
+	Topic       string        `json:"topic"`        // "": bench.<scenario>
+	Subscribers int           `json:"subscribers"`  // 0: 200 (fanout), 100 (soak), none (publish, ws-publish)
+	Publishers  int           `json:"publishers"`   // publishing connections; 0: 64 (publish), else 1
+	Publish     string        `json:"publish"`      // how publishers send: ws (mode=pub frames) or http (POST); "": http for publish, else ws
+	Rate        int           `json:"rate"`         // messages/s over all publishers; 0: as fast as the connections take them
 	Size        int           `json:"size"`         // payload bytes, at least MinPayloadSize; 0: 100
-	Duration    time.Duration `json:"duration_ns"`  // the measured window; 0: 10s
+	Duration    time.Duration `json:"duration_ns"`  // the measured window; 0: 10s (soak: 10m)
 	Warmup      time.Duration `json:"warmup_ns"`    // publishing before the window: checked, not measured; 0: none
 	Transport   string        `json:"transport"`    // the subscribers' transport, ws or sse; "": ws
+	Policy      string        `json:"policy"`       // the subscribers' policy: drop-oldest, disconnect or block; "": drop-oldest
 	MaxMessages int64         `json:"max_messages"` // publishing stops after this many messages; 0: 50,000,000
 	Drain       time.Duration `json:"drain_ns"`     // how long subscribers may take to catch up once publishing stops; 0: 5s
-	Progress    io.Writer     `json:"-"`            // receives a line a second while the run lasts; nil: none
+	Every       time.Duration `json:"every_ns"`     // soak: how often a report line is written and kept; 0: 10s (fanout and the rest: a progress line a second, not kept)
+	Progress    io.Writer     `json:"-"`            // receives the progress lines while the run lasts; nil: none
 }
 
 const (
@@ -46,30 +60,53 @@ const (
 	// drainPoll is how often the drain checks whether every subscriber
 	// has caught up.
 	drainPoll = 5 * time.Millisecond
+	// serverDrainPoll is how often the drain of a run without subscribers
+	// reads the broker's metrics to see whether it took every frame.
+	serverDrainPoll = 50 * time.Millisecond
 )
 
-// withDefaults fills cfg's zero fields and validates it.
-func (cfg FanoutConfig) withDefaults() (FanoutConfig, error) {
+// withDefaults fills cfg's zero fields for scenario and validates it.
+func (cfg FanoutConfig) withDefaults(scenario string) (FanoutConfig, error) {
 	if cfg.URL == "" {
 		cfg.URL = "http://127.0.0.1:8080"
 	}
 	if cfg.Topic == "" {
-		cfg.Topic = "bench.fanout"
+		cfg.Topic = "bench." + scenario
 	}
 	if cfg.Subscribers == 0 {
-		cfg.Subscribers = 200
+		switch scenario {
+		case ScenarioFanout:
+			cfg.Subscribers = 200
+		case ScenarioSoak:
+			cfg.Subscribers = 100
+		}
 	}
 	if cfg.Publishers == 0 {
 		cfg.Publishers = 1
+		if scenario == ScenarioPublish {
+			cfg.Publishers = 64
+		}
+	}
+	if cfg.Publish == "" {
+		cfg.Publish = "ws"
+		if scenario == ScenarioPublish {
+			cfg.Publish = "http"
+		}
 	}
 	if cfg.Size == 0 {
 		cfg.Size = 100
 	}
 	if cfg.Duration == 0 {
 		cfg.Duration = 10 * time.Second
+		if scenario == ScenarioSoak {
+			cfg.Duration = 10 * time.Minute
+		}
 	}
 	if cfg.Transport == "" {
 		cfg.Transport = "ws"
+	}
+	if cfg.Policy == "" {
+		cfg.Policy = PolicyDropOldest
 	}
 	if cfg.MaxMessages == 0 {
 		cfg.MaxMessages = 50_000_000
@@ -77,19 +114,29 @@ func (cfg FanoutConfig) withDefaults() (FanoutConfig, error) {
 	if cfg.Drain == 0 {
 		cfg.Drain = 5 * time.Second
 	}
+	if cfg.Every == 0 && scenario == ScenarioSoak {
+		cfg.Every = 10 * time.Second
+	}
 	switch {
 	case cfg.Subscribers < 0 || cfg.Publishers < 0:
-		return cfg, errors.New("bench: --subs and --publishers must be at least 1")
+		return cfg, errors.New("bench: --subs must not be negative and --publishers must be at least 1")
+	case cfg.Subscribers == 0 && (scenario == ScenarioFanout || scenario == ScenarioSoak):
+		return cfg, fmt.Errorf("bench: %s needs at least one subscriber (--subs)", scenario)
 	case cfg.Rate < 0:
 		return cfg, errors.New("bench: --rate must not be negative (0: as fast as possible)")
 	case cfg.Size < MinPayloadSize:
 		return cfg, fmt.Errorf("bench: --size %d: payloads carry a %d-byte stamp, so at least %d", cfg.Size, MinPayloadSize, MinPayloadSize)
-	case cfg.Duration < 0 || cfg.Warmup < 0 || cfg.Drain < 0:
-		return cfg, errors.New("bench: --duration, --warmup and the drain must not be negative")
+	case cfg.Duration < 0 || cfg.Warmup < 0 || cfg.Drain < 0 || cfg.Every < 0:
+		return cfg, errors.New("bench: --duration, --warmup, --every and the drain must not be negative")
 	case cfg.Transport != "ws" && cfg.Transport != "sse":
 		return cfg, fmt.Errorf("bench: --transport %q: want ws or sse", cfg.Transport)
+	case cfg.Publish != "ws" && cfg.Publish != "http":
+		return cfg, fmt.Errorf("bench: --publish %q: want ws or http", cfg.Publish)
 	case cfg.MaxMessages < int64(cfg.Publishers):
 		return cfg, errors.New("bench: --max-messages must be at least --publishers")
+	}
+	if err := validPolicy(cfg.Policy); err != nil {
+		return cfg, err
 	}
 	return cfg, nil
 }
@@ -105,24 +152,58 @@ func (cfg FanoutConfig) withDefaults() (FanoutConfig, error) {
 // It returns an error, with the result measured so far, when a connection
 // fails or ctx ends.
 func Fanout(ctx context.Context, cfg FanoutConfig) (Result, error) {
-	cfg, err := cfg.withDefaults()
+	return runScenario(ctx, ScenarioFanout, cfg)
+}
+
+// Publish runs the HTTP publish scenario: cfg.Publishers keep-alive
+// connections (64 by default) POST stamped messages to cfg.Topic as fast
+// as the broker answers, or at cfg.Rate over all of them. It times every
+// request and checks that every 201 carries a seq of its own, with no hole
+// between them. Subscribers, when asked for, check delivery as in Fanout.
+func Publish(ctx context.Context, cfg FanoutConfig) (Result, error) {
+	return runScenario(ctx, ScenarioPublish, cfg)
+}
+
+// WSPublish runs the WebSocket publish scenario: cfg.Publishers mode=pub
+// connections (one by default) send frames as fast as they can, or at
+// cfg.Rate. The broker's ringcast_messages_published_total{transport="ws"}
+// must have grown by every frame sent once the run is over; subscribers,
+// when asked for, check delivery and time it as in Fanout.
+func WSPublish(ctx context.Context, cfg FanoutConfig) (Result, error) {
+	return runScenario(ctx, ScenarioWSPublish, cfg)
+}
+
+// Soak runs Fanout for a long time (10 minutes by default), writing a
+// report line to cfg.Progress every cfg.Every (10 s) with the interval's
+// rates, latencies and the broker's CPU and memory, and keeping those
+// lines in the result.
+func Soak(ctx context.Context, cfg FanoutConfig) (Result, error) {
+	return runScenario(ctx, ScenarioSoak, cfg)
+}
+
+func runScenario(ctx context.Context, scenario string, cfg FanoutConfig) (Result, error) {
+	env := currentEnv()
+	cfg, err := cfg.withDefaults(scenario)
 	if err != nil {
-		return Result{Config: cfg}, err
+		return Result{Scenario: scenario, Env: env, Config: cfg}, err
 	}
-	f, err := newFanout(cfg)
+	f, err := newFanout(scenario, cfg)
 	if err != nil {
-		return Result{Config: cfg}, err
+		return Result{Scenario: scenario, Env: env, Config: cfg}, err
 	}
 	defer f.transport.CloseIdleConnections()
 	if err := f.connect(ctx); err != nil {
 		f.release()
-		return Result{Config: cfg}, err
+		return Result{Scenario: scenario, Env: env, Config: cfg}, err
 	}
-	return f.measure(ctx)
+	res, err := f.measure(ctx)
+	res.Env = env
+	return res, err
 }
 
-// fanout is one run of the scenario.
+// fanout is one run of a publishing scenario.
 type fanout struct {
+	scenario  string
 	cfg       FanoutConfig
 	run       uint32 // tells this run's messages from any other's
 	topicURL  string // http(s)://…/v1/topics/{topic}
@@ -130,13 +211,15 @@ type fanout struct {
 	transport *http.Transport
 	client    *http.Client
 	win       window
+	http      *httpTarget // HTTP publishers' target; nil for WebSocket ones
 
-	subs []*subscriber
-	pubs []*publisher
-	wg   sync.WaitGroup // every subscriber and publisher goroutine
+	subs      []*subscriber
+	pubs      []*publisher
+	wg        sync.WaitGroup // every subscriber and publisher goroutine
+	intervals []Interval     // soak's reports, written by the progress goroutine
 }
 
-func newFanout(cfg FanoutConfig) (*fanout, error) {
+func newFanout(scenario string, cfg FanoutConfig) (*fanout, error) {
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("bench: --url %q: want http://HOST:PORT or https://HOST:PORT", cfg.URL)
@@ -148,20 +231,39 @@ func newFanout(cfg FanoutConfig) (*fanout, error) {
 		ResponseHeaderTimeout: handshakeTimeout,
 		MaxIdleConnsPerHost:   1,
 	}
-	return &fanout{
+	f := &fanout{
+		scenario:  scenario,
 		cfg:       cfg,
 		run:       rand.Uint32(),
 		topicURL:  topicURL,
 		wsURL:     "ws" + strings.TrimPrefix(topicURL, "http") + "/ws",
 		transport: tr,
 		client:    &http.Client{Transport: tr},
-	}, nil
+	}
+	if cfg.Publish == "http" {
+		f.http = &httpTarget{addr: hostPort(u), uri: topicURL}
+		if u.Scheme == "https" {
+			f.http.tls = &tls.Config{ServerName: u.Hostname()}
+		}
+	}
+	return f, nil
+}
+
+// hostPort is u's host with its port, the scheme's default if u has none.
+func hostPort(u *url.URL) string {
+	if u.Port() != "" {
+		return u.Host
+	}
+	if u.Scheme == "https" {
+		return net.JoinHostPort(u.Hostname(), "443")
+	}
+	return net.JoinHostPort(u.Hostname(), "80")
 }
 
 // measure runs the connected scenario and collects its result.
 func (f *fanout) measure(ctx context.Context) (Result, error) {
 	cfg := f.cfg
-	res := Result{Config: cfg, StoppedBy: "duration"}
+	res := Result{Scenario: f.scenario, Config: cfg, StoppedBy: "duration"}
 	before, scrapeErr := f.scrape(ctx)
 
 	t0 := time.Now()
@@ -170,6 +272,9 @@ func (f *fanout) measure(ctx context.Context) (Result, error) {
 	f.win.end.Store(end.UnixNano())
 	runCtx, cancel := context.WithDeadline(ctx, end.Add(cfg.Drain))
 	defer cancel()
+	if f.http != nil {
+		f.http.hardEnd.Store(end.Add(cfg.Drain).UnixNano())
+	}
 	// Whatever happens, nothing outlives the deadline.
 	stopAborting := context.AfterFunc(runCtx, f.abort)
 	defer stopAborting()
@@ -178,7 +283,7 @@ func (f *fanout) measure(ctx context.Context) (Result, error) {
 	}
 	progressDone := make(chan struct{})
 	var progress sync.WaitGroup
-	progress.Go(func() { f.progress(t0, progressDone) })
+	progress.Go(func() { f.progress(ctx, t0, before, progressDone) })
 
 	pubErrs := f.publish(t0, end, runCtx.Done())
 	f.win.cut(time.Now().UnixNano())
@@ -187,6 +292,7 @@ func (f *fanout) measure(ctx context.Context) (Result, error) {
 		final[i] = p.stamp.counter
 		res.Published += p.stamp.counter
 		res.PublishedMeasured += p.measured
+		res.Refused += p.rejected
 		if p.stamp.counter == limitOf(cfg, i) {
 			res.StoppedBy = "max-messages"
 		}
@@ -196,12 +302,19 @@ func (f *fanout) measure(ctx context.Context) (Result, error) {
 	}
 
 	drainCtx, cancelDrain := context.WithTimeout(runCtx, cfg.Drain)
-	res.Drained = f.drain(drainCtx, res.Published)
+	switch {
+	case len(f.subs) > 0:
+		res.Drained = f.drain(drainCtx, res.Published)
+	case f.http != nil:
+		res.Drained = true // every publish was answered
+	case scrapeErr == nil:
+		res.Drained = f.drainServer(drainCtx, before, res.Published)
+	}
 	cancelDrain()
 	if scrapeErr == nil {
 		var after serverSample
 		if after, scrapeErr = f.scrape(ctx); scrapeErr == nil {
-			res.Server = serverStats(before, after, time.Since(t0))
+			res.Server = serverStats(before, after, time.Since(t0), cfg.Publish)
 		}
 	}
 	if scrapeErr != nil {
@@ -209,6 +322,7 @@ func (f *fanout) measure(ctx context.Context) (Result, error) {
 	}
 	close(progressDone)
 	progress.Wait()
+	res.Intervals = f.intervals
 	f.hangUp(runCtx)
 	f.tally(&res, final)
 	return res, f.failure(ctx, pubErrs)
@@ -221,7 +335,7 @@ func (f *fanout) publish(start, end time.Time, stop <-chan struct{}) []error {
 	rate := float64(f.cfg.Rate) / float64(len(f.pubs))
 	var wg sync.WaitGroup
 	for i, p := range f.pubs {
-		f.wg.Go(p.read)
+		f.wg.Go(p.conn.read)
 		wg.Go(func() {
 			if err := p.publish(start, end, rate, limitOf(f.cfg, i), stop); err != nil && !p.closing.Load() {
 				errs[i] = err
@@ -235,13 +349,23 @@ func (f *fanout) publish(start, end time.Time, stop <-chan struct{}) []error {
 // tally adds up what the subscribers received, final being each
 // publisher's last counter; call it once they have all returned.
 func (f *fanout) tally(res *Result, final []uint64) {
+	loss := LossCheck{Policy: f.cfg.Policy}
 	for _, s := range f.subs {
-		s.settle(final)
+		gaps := s.lost.Load()
+		missing := s.settle(final)
+		loss.Gaps += gaps
+		if s.disconnected.Load() {
+			loss.Disconnected++
+			loss.ByPolicy += missing
+		} else {
+			loss.Undelivered += missing
+		}
 		res.Delivered += s.delivered.Load()
 		res.DeliveredMeasured += s.measured
 		res.Lost += s.lost.Load()
 		res.Errors += s.errors
 	}
+	loss.Errors = res.Errors
 	res.Expected = res.Published * uint64(len(f.subs))
 	if res.Expected > 0 {
 		res.LossPercent = 100 * float64(res.Lost) / float64(res.Expected)
@@ -252,16 +376,51 @@ func (f *fanout) tally(res *Result, final []uint64) {
 		res.PublishRate = float64(res.PublishedMeasured) / secs
 		res.DeliveryRate = float64(res.DeliveredMeasured) / secs
 	}
+	if len(f.subs) > 0 {
+		loss.judge(res.Server)
+		res.Loss = &loss
+	}
+	res.Ingest = f.ingest(res)
 	if rate := f.cfg.Rate; rate > 0 && res.StoppedBy == "duration" && res.PublishRate < 0.95*float64(rate) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf(
 			"the publishers reached %.0f msg/s of the %d asked: the broker's ingest or this load generator is the bottleneck", res.PublishRate, rate))
 	}
 }
 
+// ingest checks the publishing side: for HTTP the seqs of the answers,
+// for WebSocket the broker's count of accepted frames; and it gathers the
+// HTTP request latencies.
+func (f *fanout) ingest(res *Result) IngestCheck {
+	c := IngestCheck{Transport: f.cfg.Publish, Published: res.Published, Refused: res.Refused}
+	if s := res.Server; s != nil {
+		c.Accepted = &s.Accepted
+	}
+	if f.http != nil {
+		h := newHist()
+		req := &Requests{Refused: map[string]uint64{}}
+		var accepted, reordered uint64
+		for _, p := range f.pubs {
+			hs := p.conn.(*httpSender)
+			h.Merge(hs.hist)
+			accepted += hs.accepted
+			reordered += hs.reordered
+			for k, v := range hs.refused {
+				req.Refused[k] += v
+			}
+		}
+		req.Latency = latencyOf(h)
+		seq := f.http.seqs.check(accepted, reordered)
+		req.Seq = &seq
+		res.Requests = req
+	}
+	c.judge(res.Requests, res.Drained)
+	return c
+}
+
 // mergeLatency merges every subscriber's latency histogram; call it once
 // they have all returned.
 func (f *fanout) mergeLatency() *hdr.Histogram {
-	h := hdr.New(latencyMin, latencyMax, latencyDigits)
+	h := newHist()
 	for _, s := range f.subs {
 		h.Merge(s.hist)
 	}
@@ -281,6 +440,9 @@ func limitOf(cfg FanoutConfig, i int) uint64 {
 func (f *fanout) scrape(ctx context.Context) (serverSample, error) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), scrapeTimeout)
 	defer cancel()
-	metricsURL := strings.TrimSuffix(f.topicURL, "/v1/topics/"+url.PathEscape(f.cfg.Topic)) + "/metrics"
-	return scrapeServer(ctx, f.client, metricsURL)
+	return scrapeServer(ctx, f.client, f.metricsURL())
+}
+
+func (f *fanout) metricsURL() string {
+	return strings.TrimSuffix(f.topicURL, "/v1/topics/"+url.PathEscape(f.cfg.Topic)) + "/metrics"
 }

@@ -25,7 +25,15 @@ func TestMain(m *testing.M) {
 // and returns its base URL.
 func startServer(t *testing.T) string {
 	t.Helper()
-	s, err := server.New(server.Config{Listen: "127.0.0.1:0", Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	return startServerWith(t, server.Config{})
+}
+
+// startServerWith is startServer with cfg, whose Listen and Logger it sets.
+func startServerWith(t *testing.T, cfg server.Config) string {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,9 +12,13 @@ import (
 
 // serverSample is what a run reads from the broker's /metrics.
 type serverSample struct {
-	cpuSeconds float64 // process_cpu_seconds_total
-	rssBytes   float64 // process_resident_memory_bytes
-	dropped    float64 // ringcast_messages_dropped_total, every reason
+	cpuSeconds  float64            // process_cpu_seconds_total
+	rssBytes    float64            // process_resident_memory_bytes
+	dropped     float64            // ringcast_messages_dropped_total, every reason
+	droppedBy   map[string]float64 // ringcast_messages_dropped_total by reason
+	published   map[string]float64 // ringcast_messages_published_total by transport
+	subscribers map[string]float64 // ringcast_subscribers by transport
+	connections map[string]float64 // ringcast_connections by kind
 }
 
 // scrapeServer reads the broker's /metrics.
@@ -37,7 +41,12 @@ func scrapeServer(ctx context.Context, client *http.Client, metricsURL string) (
 // parseMetrics picks the sample's metrics out of the Prometheus text
 // format; the process metrics must be there.
 func parseMetrics(r io.Reader) (serverSample, error) {
-	var s serverSample
+	s := serverSample{
+		droppedBy:   map[string]float64{},
+		published:   map[string]float64{},
+		subscribers: map[string]float64{},
+		connections: map[string]float64{},
+	}
 	var cpu, rss bool
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -48,8 +57,10 @@ func parseMetrics(r io.Reader) (serverSample, error) {
 		}
 		// name{labels} value [timestamp], or name value [timestamp]
 		name, rest, _ := strings.Cut(line, " ")
+		labels := ""
 		if i := strings.IndexByte(name, '{'); i >= 0 {
-			name, rest = line[:i], line[strings.LastIndexByte(line, '}')+1:]
+			j := strings.LastIndexByte(line, '}')
+			name, labels, rest = line[:i], line[i+1:max(j, i+1)], line[j+1:]
 		}
 		fields := strings.Fields(rest)
 		if len(fields) == 0 {
@@ -66,6 +77,13 @@ func parseMetrics(r io.Reader) (serverSample, error) {
 			s.rssBytes, rss = v, true
 		case "ringcast_messages_dropped_total":
 			s.dropped += v
+			s.droppedBy[labelValue(labels, "reason")] += v
+		case "ringcast_messages_published_total":
+			s.published[labelValue(labels, "transport")] += v
+		case "ringcast_subscribers":
+			s.subscribers[labelValue(labels, "transport")] += v
+		case "ringcast_connections":
+			s.connections[labelValue(labels, "kind")] += v
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -75,4 +93,32 @@ func parseMetrics(r io.Reader) (serverSample, error) {
 		return s, fmt.Errorf("bench: the broker's metrics have no process_cpu_seconds_total or process_resident_memory_bytes")
 	}
 	return s, nil
+}
+
+// labelValue returns the value of label key in labels (k="v",k2="v2"),
+// "" when it is not there.
+func labelValue(labels, key string) string {
+	for labels != "" {
+		k, rest, ok := strings.Cut(labels, `="`)
+		if !ok {
+			return ""
+		}
+		var b strings.Builder
+		i := 0
+		for ; i < len(rest) && rest[i] != '"'; i++ {
+			if rest[i] == '\\' && i+1 < len(rest) {
+				i++
+				if rest[i] == 'n' {
+					b.WriteByte('\n')
+					continue
+				}
+			}
+			b.WriteByte(rest[i])
+		}
+		if strings.TrimSpace(k) == key {
+			return b.String()
+		}
+		labels = strings.TrimPrefix(rest[min(i+1, len(rest)):], ",")
+	}
+	return ""
 }

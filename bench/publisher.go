@@ -1,59 +1,68 @@
 package bench
 
 import (
+	"errors"
 	"sync/atomic"
 	"time"
-
-	"github.com/fasthttp/websocket"
 )
 
 // paceSlice is how often a paced publisher sends what its rate makes due.
 const paceSlice = time.Millisecond
 
-// publisher sends stamped messages over one mode=pub WebSocket. Its
-// sending goroutine owns every field but the atomics; a second goroutine
-// reads the connection, which answers the broker's pings.
+// errRejected is what a sender returns for a message the broker refused
+// without failing the connection (503 backpressure): the publisher sends
+// the same counter again.
+var errRejected = errors.New("bench: the broker refused the message")
+
+// sender is how a publisher's messages reach the broker: a mode=pub
+// WebSocket (wsSender) or HTTP POSTs over one keep-alive connection
+// (httpSender). Only the publisher's goroutine calls send; read runs on a
+// goroutine of its own; stop and abort may be called from any goroutine.
+type sender interface {
+	// send writes one message stamped at sent (Unix nanoseconds). It
+	// returns errRejected for a message the broker refused but may take
+	// again, any other error for a failed connection.
+	send(payload []byte, sent int64) error
+	// read serves the connection's incoming side until it ends.
+	read()
+	// readDone is closed when read has returned.
+	readDone() <-chan struct{}
+	// readErr is why the incoming side failed, once readDone is closed;
+	// nil when it ended because the run closed it.
+	readErr() error
+	// stop asks the broker to close the connection.
+	stop()
+	// abort closes the connection at once.
+	abort()
+}
+
+// publisher sends stamped messages over one sender. Its sending goroutine
+// owns every field but the atomics.
 type publisher struct {
-	conn    *websocket.Conn
+	conn    sender
 	payload []byte
 	stamp   stamp
 	win     *window
 
-	measured uint64        // messages sent inside the window
-	readErr  error         // why the connection failed, seen by the reader
-	readDone chan struct{} // closed when the reader returns
+	measured uint64 // messages accepted inside the window
+	rejected uint64 // messages the broker refused (sent again)
 
 	sent    atomic.Uint64 // messages sent so far, that is the last counter
 	closing atomic.Bool   // the run is ending the connection
 }
 
-func newPublisher(conn *websocket.Conn, run, id uint32, size int, win *window) *publisher {
+func newPublisher(conn sender, run, id uint32, size int, win *window) *publisher {
 	return &publisher{
-		conn:     conn,
-		payload:  newPayload(size),
-		stamp:    stamp{run: run, pub: id},
-		win:      win,
-		readDone: make(chan struct{}),
-	}
-}
-
-// read discards what the broker sends (its pings are answered on the way)
-// until the connection ends.
-func (p *publisher) read() {
-	defer close(p.readDone)
-	for {
-		if _, _, err := p.conn.NextReader(); err != nil {
-			if !p.closing.Load() {
-				p.readErr = err
-			}
-			return
-		}
+		conn:    conn,
+		payload: newPayload(size),
+		stamp:   stamp{run: run, pub: id},
+		win:     win,
 	}
 }
 
 // publish sends up to limit messages, at rate messages/s counted from
-// start (0: as fast as the socket takes them), until end or until stop is
-// closed. Reaching limit cuts the window short.
+// start (0: as fast as the connection takes them), until end or until stop
+// is closed.
 func (p *publisher) publish(start, end time.Time, rate float64, limit uint64, stop <-chan struct{}) error {
 	tick := time.NewTicker(paceSlice)
 	defer tick.Stop()
@@ -70,7 +79,9 @@ func (p *publisher) publish(start, end time.Time, rate float64, limit uint64, st
 			return err
 		}
 		if p.stamp.counter >= limit {
-			p.win.cut(time.Now().UnixNano())
+			// The run cuts the window once every publisher has returned:
+			// a cut while others still send would leave their messages
+			// measured here but not by the subscribers.
 			return nil
 		}
 		select {
@@ -85,7 +96,7 @@ func (p *publisher) publish(start, end time.Time, rate float64, limit uint64, st
 // due), it also stops at end or when stop is closed.
 func (p *publisher) sendUntil(due uint64, end time.Time, stop <-chan struct{}) error {
 	for p.stamp.counter < due {
-		if p.stamp.counter%256 == 0 {
+		if p.stamp.counter%256 == 0 || p.rejected > 0 {
 			p.sent.Store(p.stamp.counter)
 			select {
 			case <-stop:
@@ -104,23 +115,21 @@ func (p *publisher) sendUntil(due uint64, end time.Time, stop <-chan struct{}) e
 	return nil
 }
 
-// send writes the next message.
+// send writes the next message; a refused one is sent again next time.
 func (p *publisher) send() error {
 	p.stamp.counter++
 	p.stamp.sent = time.Now().UnixNano()
 	p.stamp.put(p.payload)
-	if err := p.conn.WriteMessage(websocket.BinaryMessage, p.payload); err != nil {
+	if err := p.conn.send(p.payload, p.stamp.sent); err != nil {
 		p.stamp.counter--
+		if errors.Is(err, errRejected) {
+			p.rejected++
+			return nil
+		}
 		return err
 	}
 	if p.win.contains(p.stamp.sent) {
 		p.measured++
 	}
 	return nil
-}
-
-// stop asks the broker to close the connection.
-func (p *publisher) stop() {
-	_ = p.conn.WriteControl(websocket.CloseMessage,
-		websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
 }

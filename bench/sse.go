@@ -24,8 +24,14 @@ type sseFeed struct {
 	dec    []byte
 }
 
-// dialSSE opens an SSE stream; ctx bounds only the handshake.
-func dialSSE(ctx context.Context, client *http.Client, u string) (*sseFeed, error) {
+// sseReadBuffer is an SSE subscriber's read buffer in the publishing
+// scenarios: a subscriber that fell behind takes its backlog in few system
+// calls.
+const sseReadBuffer = 64 << 10
+
+// dialSSE opens an SSE stream read through a buffer of bufSize bytes; ctx
+// bounds only the handshake.
+func dialSSE(ctx context.Context, client *http.Client, u string, bufSize int) (*sseFeed, error) {
 	streamCtx, cancel := context.WithCancel(context.Background())
 	req, err := http.NewRequestWithContext(streamCtx, http.MethodGet, u, nil)
 	if err != nil {
@@ -49,7 +55,7 @@ func dialSSE(ctx context.Context, client *http.Client, u string) (*sseFeed, erro
 		cancel()
 		return nil, fmt.Errorf("bench: cannot open %s: %s", u, msg)
 	}
-	return &sseFeed{body: resp.Body, r: bufio.NewReaderSize(resp.Body, 64<<10), cancel: cancel}, nil
+	return &sseFeed{body: resp.Body, r: bufio.NewReaderSize(resp.Body, bufSize), cancel: cancel}, nil
 }
 
 func (f *sseFeed) next() ([]byte, int64, error) {
@@ -115,6 +121,11 @@ func (f *sseFeed) readLine() ([]byte, error) {
 	}
 	line = bytes.TrimSuffix(line[:len(line)-1], []byte{'\r'})
 	return line, nil
+}
+
+// closedByPolicy: the broker ends a lapped disconnect subscriber's stream.
+func (f *sseFeed) closedByPolicy(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 }
 
 func (f *sseFeed) stop() { f.cancel() }

@@ -1,24 +1,7 @@
 package bench
 
 import (
-	"sync"
 	"sync/atomic"
-	"time"
-
-	hdr "github.com/HdrHistogram/hdrhistogram-go"
-)
-
-// Latency histograms count microseconds from 1 µs to 60 s. The final one
-// keeps 3 significant digits; the progress line's keep 2, which makes them
-// a seventh of the size and cheap to merge every second.
-const (
-	latencyMin     = 1
-	latencyMax     = 60_000_000
-	latencyDigits  = 3
-	progressDigits = 2
-	// handOverEvery is how often a subscriber hands its recent latencies
-	// to the progress reporter.
-	handOverEvery = 250 * time.Millisecond
 )
 
 // feed is one subscriber connection.
@@ -26,6 +9,10 @@ type feed interface {
 	// next returns the next message's payload, valid until the next call,
 	// and when it was received in Unix nanoseconds.
 	next() (payload []byte, received int64, err error)
+	// closedByPolicy reports whether err, returned by next, is the broker
+	// closing the subscription under policy disconnect (WebSocket close
+	// 1008; an SSE stream that ends).
+	closedByPolicy(err error) bool
 	// stop asks the broker to end the stream; next then fails. Any
 	// goroutine may call it.
 	stop()
@@ -36,41 +23,37 @@ type feed interface {
 }
 
 // subscriber checks and times every message of one connection. Its
-// goroutine owns every field but the atomics and those guarded by mu.
+// goroutine owns every field but the atomics and the latencies' hand-over.
 type subscriber struct {
-	feed feed
-	run  uint32
-	size int
-	win  *window
+	feed   feed
+	run    uint32
+	size   int
+	win    *window
+	policy string
 
-	next     []uint64       // per publisher: the counter expected next
-	errors   uint64         // messages repeated, out of order or not ours
-	measured uint64         // deliveries received inside the window
-	hist     *hdr.Histogram // latency of the messages sent inside the window
-	interval *hdr.Histogram // latency of every message since the last hand-over
-	handOver int64          // when to hand interval over next
-	err      error          // why the connection failed, if it did
-	done     chan struct{}  // closed when receive returns
+	next     []uint64      // per publisher: the counter expected next
+	errors   uint64        // messages repeated, out of order or not ours
+	measured uint64        // deliveries received inside the window
+	err      error         // why the connection failed, if it did
+	done     chan struct{} // closed when receive returns
+	latencies
 
-	delivered atomic.Uint64 // messages received in order (after a gap, too)
-	lost      atomic.Uint64 // counters skipped
-	closing   atomic.Bool   // the run is ending the connection: a read error is expected
-
-	mu     sync.Mutex
-	recent *hdr.Histogram // latencies handed over, taken by the progress reporter
+	delivered    atomic.Uint64 // messages received in order (after a gap, too)
+	lost         atomic.Uint64 // counters skipped
+	closing      atomic.Bool   // the run is ending the connection: a read error is expected
+	disconnected atomic.Bool   // the broker closed it under policy disconnect
 }
 
 func newSubscriber(f feed, run uint32, size, publishers int, win *window) *subscriber {
 	return &subscriber{
-		feed:     f,
-		run:      run,
-		size:     size,
-		win:      win,
-		next:     newCounters(publishers),
-		hist:     hdr.New(latencyMin, latencyMax, latencyDigits),
-		interval: hdr.New(latencyMin, latencyMax, progressDigits),
-		recent:   hdr.New(latencyMin, latencyMax, progressDigits),
-		done:     make(chan struct{}),
+		feed:      f,
+		run:       run,
+		size:      size,
+		win:       win,
+		policy:    PolicyDropOldest,
+		next:      newCounters(publishers),
+		latencies: newLatencies(),
+		done:      make(chan struct{}),
 	}
 }
 
@@ -90,7 +73,11 @@ func (s *subscriber) receive() {
 	for {
 		b, received, err := s.feed.next()
 		if err != nil {
-			if !s.closing.Load() {
+			switch {
+			case s.closing.Load():
+			case s.policy == PolicyDisconnect && s.feed.closedByPolicy(err):
+				s.disconnected.Store(true)
+			default:
 				s.err = err
 			}
 			return
@@ -113,30 +100,10 @@ func (s *subscriber) handle(b []byte, now int64) {
 	}
 	s.next[st.pub] = st.counter + 1
 	s.delivered.Add(1)
-	lat := min(max((now-st.sent)/1000, latencyMin), latencyMax)
-	_ = s.interval.RecordValue(lat)
-	if s.win.contains(st.sent) {
-		_ = s.hist.RecordValue(lat)
-	}
+	s.record(now-st.sent, s.win.contains(st.sent), now)
 	if s.win.contains(now) {
 		s.measured++
 	}
-	if now >= s.handOver {
-		s.handOver = now + int64(handOverEvery)
-		s.mu.Lock()
-		if s.recent.TotalCount() == 0 {
-			s.recent, s.interval = s.interval, s.recent
-		}
-		s.mu.Unlock()
-	}
-}
-
-// takeRecent adds the latencies handed over since the last call to h.
-func (s *subscriber) takeRecent(h *hdr.Histogram) {
-	s.mu.Lock()
-	h.Merge(s.recent)
-	s.recent.Reset()
-	s.mu.Unlock()
 }
 
 // position is how far the subscriber got: every counter it received or
@@ -144,11 +111,13 @@ func (s *subscriber) takeRecent(h *hdr.Histogram) {
 func (s *subscriber) position() uint64 { return s.delivered.Load() + s.lost.Load() }
 
 // settle counts as lost what never arrived of each publisher's final
-// counter. Call it after receive has returned.
-func (s *subscriber) settle(final []uint64) {
+// counter, and returns that count. Call it after receive has returned.
+func (s *subscriber) settle(final []uint64) (missing uint64) {
 	for p, last := range final {
 		if next := s.next[p]; last >= next {
-			s.lost.Add(last + 1 - next)
+			missing += last + 1 - next
 		}
 	}
+	s.lost.Add(missing)
+	return missing
 }

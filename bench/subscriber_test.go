@@ -9,6 +9,7 @@ import (
 type nopFeed struct{}
 
 func (nopFeed) next() ([]byte, int64, error) { return nil, 0, nil }
+func (nopFeed) closedByPolicy(error) bool    { return false }
 func (nopFeed) stop()                        {}
 func (nopFeed) abort()                       {}
 func (nopFeed) close()                       {}

@@ -28,8 +28,8 @@ func (f *fanout) caughtUp(total uint64) bool {
 	for _, s := range f.subs {
 		select {
 		case <-s.done:
-			if s.err != nil {
-				continue // failed: it will not catch up
+			if s.err != nil || s.disconnected.Load() {
+				continue // failed or closed by policy: it will not catch up
 			}
 		default:
 		}
@@ -38,6 +38,25 @@ func (f *fanout) caughtUp(total uint64) bool {
 		}
 	}
 	return true
+}
+
+// drainServer waits until the broker's count of messages published over
+// the run's transport has grown by total since before, and reports whether
+// that happened before ctx ended: a run without subscribers knows no other
+// way that the broker took what is still in its socket buffers.
+func (f *fanout) drainServer(ctx context.Context, before serverSample, total uint64) bool {
+	tick := time.NewTicker(serverDrainPoll)
+	defer tick.Stop()
+	for {
+		if now, err := f.scrape(ctx); err == nil && now.published[f.cfg.Publish]-before.published[f.cfg.Publish] >= float64(total) {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
 }
 
 // hangUp closes every connection, politely first while ctx lasts, and
@@ -49,7 +68,7 @@ func (f *fanout) hangUp(ctx context.Context) {
 	}
 	for _, p := range f.pubs {
 		p.closing.Store(true)
-		p.stop()
+		p.conn.stop()
 	}
 	ctx, cancel := context.WithTimeout(ctx, hangUpWait)
 	defer cancel()
@@ -61,7 +80,7 @@ func (f *fanout) hangUp(ctx context.Context) {
 	}
 	for _, p := range f.pubs {
 		select {
-		case <-p.readDone:
+		case <-p.conn.readDone():
 		case <-ctx.Done():
 		}
 	}
@@ -77,7 +96,7 @@ func (f *fanout) abort() {
 	}
 	for _, p := range f.pubs {
 		p.closing.Store(true)
-		_ = p.conn.Close()
+		p.conn.abort()
 	}
 }
 
@@ -87,7 +106,7 @@ func (f *fanout) release() {
 		s.feed.close()
 	}
 	for _, p := range f.pubs {
-		_ = p.conn.Close()
+		p.conn.abort()
 	}
 }
 
@@ -98,11 +117,11 @@ func (f *fanout) failure(ctx context.Context, pubErrs []error) error {
 		subErrs[i] = s.err
 	}
 	for i, p := range f.pubs {
-		if pubErrs[i] == nil {
-			pubErrs[i] = p.readErr
-		} else if p.readErr != nil {
+		if readErr := p.conn.readErr(); pubErrs[i] == nil {
+			pubErrs[i] = readErr
+		} else if readErr != nil {
 			// The reader saw why: the broker's close frame, say.
-			pubErrs[i] = fmt.Errorf("%w (%w)", pubErrs[i], p.readErr)
+			pubErrs[i] = fmt.Errorf("%w (%w)", pubErrs[i], readErr)
 		}
 	}
 	if err := firstError(pubErrs); err != nil {

@@ -56,6 +56,12 @@ func (f *wsFeed) next() ([]byte, int64, error) {
 	}
 }
 
+// closedByPolicy: the broker closes a lapped disconnect subscriber with
+// 1008 (policy violation).
+func (f *wsFeed) closedByPolicy(err error) bool {
+	return websocket.IsCloseError(err, websocket.ClosePolicyViolation)
+}
+
 func (f *wsFeed) stop() {
 	_ = f.conn.WriteControl(websocket.CloseMessage,
 		websocket.FormatCloseMessage(websocket.CloseNormalClosure, ""), time.Now().Add(time.Second))
