@@ -12,6 +12,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/ringcast/ringcast/broker"
+	"github.com/ringcast/ringcast/internal/httpx"
 )
 
 // webhookReadBatch is how many messages the webhook dispatcher reads off
@@ -42,7 +43,7 @@ const (
 type webhook struct {
 	d       *destination
 	client  *fasthttp.Client
-	conns   *connTracker
+	conns   *httpx.ConnTracker
 	headers [][2]string // the configured headers, sorted
 	jobs    chan webhookJob
 	results chan webhookJob
@@ -74,7 +75,7 @@ func newWebhook(d *destination) *webhook {
 	cfg := &d.cfg
 	w := &webhook{
 		d:       d,
-		conns:   newConnTracker(),
+		conns:   httpx.NewConnTracker(),
 		jobs:    make(chan webhookJob),
 		results: make(chan webhookJob),
 	}
@@ -83,7 +84,7 @@ func newWebhook(d *destination) *webhook {
 	}
 	w.client = &fasthttp.Client{
 		Name:                      cfg.UserAgent,
-		DialTimeout:               w.conns.dial,
+		DialTimeout:               w.conns.Dial,
 		TLSConfig:                 cfg.TLS,
 		MaxConnsPerHost:           cfg.MaxInFlight,
 		MaxConnWaitTimeout:        cfg.Timeout,
@@ -104,7 +105,7 @@ func (w *webhook) start() {
 }
 
 // abort closes the connections of requests in flight.
-func (w *webhook) abort() { w.conns.abort() }
+func (w *webhook) abort() { w.conns.Abort() }
 
 // dispatch is the webhook's actor: it takes the ready subscriptions, reads
 // their messages into a queue (one subscription at a time, in turn), feeds

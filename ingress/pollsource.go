@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/ringcast/ringcast/internal/httpx"
 	"github.com/valyala/fasthttp"
 )
 
@@ -23,7 +24,7 @@ import (
 type pollSource struct {
 	sourceBase
 	client  *fasthttp.Client
-	conns   *connTracker
+	conns   *httpx.ConnTracker
 	headers [][2]string // the configured headers, sorted
 
 	// The poll goroutine's: the validators and digest of the last body
@@ -35,13 +36,13 @@ type pollSource struct {
 }
 
 func newPollSource(b sourceBase) *pollSource {
-	p := &pollSource{sourceBase: b, conns: newConnTracker()}
+	p := &pollSource{sourceBase: b, conns: httpx.NewConnTracker()}
 	for _, k := range slices.Sorted(maps.Keys(b.cfg.Headers)) {
 		p.headers = append(p.headers, [2]string{k, b.cfg.Headers[k]})
 	}
 	p.client = &fasthttp.Client{
 		Name:                      b.cfg.UserAgent,
-		DialTimeout:               p.conns.dial,
+		DialTimeout:               p.conns.Dial,
 		TLSConfig:                 b.cfg.TLS,
 		MaxConnsPerHost:           1,
 		MaxIdemponentCallAttempts: 1, // the next interval is the retry
@@ -78,7 +79,7 @@ func (p *pollSource) run() {
 }
 
 // abort closes the connection of a poll in flight.
-func (p *pollSource) abort() { p.conns.abort() }
+func (p *pollSource) abort() { p.conns.Abort() }
 
 // poll makes one request and publishes its body if it changed.
 func (p *pollSource) poll(req *fasthttp.Request, resp *fasthttp.Response) error {
