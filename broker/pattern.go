@@ -7,7 +7,10 @@ import (
 
 // Pattern matches topic names by level: "a.b" matches exactly, "a.*" any
 // one level below a, "a.>" any depth (at least one level) below a. "*" may
-// stand for any single level and ">" only as the last level.
+// stand for any single level and ">" only as the last level. Topic names
+// may hold empty levels ("a..b" is valid): "*" never matches an empty
+// level, while ">" matches whatever non-empty rest follows, so "a.>"
+// covers "a..b" and ">" covers ".".
 type Pattern struct {
 	levels []string
 	tail   bool // the last level was ">"

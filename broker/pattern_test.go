@@ -14,7 +14,9 @@ func TestPatternMatch(t *testing.T) {
 		{"a.*", []string{"a.b", "a.zz"}, []string{"a", "a.b.c", "b.a"}},
 		{"a.>", []string{"a.b", "a.b.c.d"}, []string{"a", "ab.c", "b.a"}},
 		{"*.b", []string{"a.b", "x.b"}, []string{"b", "a.b.c"}},
-		{">", []string{"a", "a.b.c"}, nil},
+		{">", []string{"a", "a.b.c", "."}, nil},
+		{"a.>", []string{"a..b", "a.."}, []string{"a."}},
+		{"a.*", nil, []string{"a."}},
 		{"a.*.c", []string{"a.b.c"}, []string{"a.b", "a.b.c.d", "a.c"}},
 		{"orders", []string{"orders"}, []string{"orders.eu", "order"}},
 	}
@@ -46,7 +48,7 @@ func TestParsePatternErrors(t *testing.T) {
 
 // FuzzPattern checks Match against a plain level-by-level reference.
 func FuzzPattern(f *testing.F) {
-	for _, s := range [][2]string{{"a.>", "a.b"}, {"a.*", "a.b.c"}, {"*.b", "a.b"}, {">", "x"}, {"a.b", "a.b"}} {
+	for _, s := range [][2]string{{"a.>", "a.b"}, {"a.*", "a.b.c"}, {"*.b", "a.b"}, {">", "x"}, {"a.b", "a.b"}, {">", "."}, {"a.>", "a..b"}, {"a.*", "a."}} {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, pattern, topic string) {
@@ -64,22 +66,13 @@ func referenceMatch(pattern, topic string) bool {
 	pl, tl := strings.Split(pattern, "."), strings.Split(topic, ".")
 	for i, l := range pl {
 		if l == ">" {
-			return len(tl) > i && !slicesHaveEmpty(tl[i:])
+			return len(tl) > i && strings.Join(tl[i:], ".") != ""
 		}
 		if i >= len(tl) || tl[i] == "" || (l != "*" && l != tl[i]) {
 			return false
 		}
 	}
 	return len(pl) == len(tl)
-}
-
-func slicesHaveEmpty(s []string) bool {
-	for _, x := range s {
-		if x == "" {
-			return true
-		}
-	}
-	return false
 }
 
 func TestParsePositionAndPolicy(t *testing.T) {
