@@ -49,6 +49,7 @@ func cpuModel() string {
 	return ""
 }
 
+// String describes the environment on one line for reports.
 func (e Env) String() string {
 	model := e.CPUModel
 	if model == "" {

@@ -81,6 +81,7 @@ type clockConn struct {
 	read int64 // Unix nanoseconds
 }
 
+// Read reads from the connection and notes when the bytes arrived.
 func (c *clockConn) Read(p []byte) (int, error) {
 	n, err := c.Conn.Read(p)
 	c.read = time.Now().UnixNano()
