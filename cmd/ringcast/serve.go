@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ringcast/ringcast/internal/auth"
 	"github.com/ringcast/ringcast/internal/config"
 	"github.com/ringcast/ringcast/internal/server"
 )
@@ -92,6 +93,9 @@ func serverConfig(fs *flag.FlagSet, f *serveFlags) (server.Config, error) {
 	if cfg.Rules, err = file.BrokerRules(); err != nil {
 		return cfg, err
 	}
+	if cfg.Auth, err = auth.New(file.Auth); err != nil {
+		return cfg, fmt.Errorf("%s: %w", f.configFile, err)
+	}
 	cfg.MaxTopics = file.Limits.MaxTopics
 	cfg.Destinations, cfg.Sources = file.Destinations, file.Sources
 	given := map[string]bool{}
@@ -118,7 +122,7 @@ func serverConfig(fs *flag.FlagSet, f *serveFlags) (server.Config, error) {
 var errUnsupported = errors.New("is valid but not supported by this build yet; remove it to start")
 
 // unsupported refuses the sections this build cannot honour, rather than
-// start without them: silently ignoring auth or an ACL would expose the
+// start without them: silently ignoring an ACL or TLS would expose the
 // broker.
 func unsupported(name string, c *config.Config) error {
 	defaults := config.Limits{MaxConnections: 100000, MaxConnectionsPerIP: 1000, MaxTopics: c.Limits.MaxTopics}
@@ -131,7 +135,6 @@ func unsupported(name string, c *config.Config) error {
 		{"tls", c.TLS.CertFile != ""},
 		{"acl", c.ACL != ""},
 		{"trusted_proxies", len(c.TrustedProxies) > 0},
-		{"auth", c.Auth != nil},
 		{"limits (other than max_topics)", c.Limits != defaults},
 	} {
 		if s.set {

@@ -2,9 +2,12 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +64,6 @@ func TestConfigErrorsAndUnsupportedSections(t *testing.T) {
 	cases := map[string]string{
 		"ring_size: 1000\n":                "ring_size",
 		"acl: \"-0.0.0.0/0,+127.0.0.1\"\n": "acl",
-		"auth:\n  tokens:\n    - token_sha256: " + strings.Repeat("a", 64) + "\n      publish: [\"a\"]\n": "auth",
 		"limits:\n  max_connections: 10\n": "limits",
 		"bogus: 1\n":                       "bogus",
 	}
@@ -74,6 +76,36 @@ func TestConfigErrorsAndUnsupportedSections(t *testing.T) {
 		if err := check([]string{"--config", p}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("check %q: %v", text, err)
 		}
+	}
+}
+
+func TestAuthSection(t *testing.T) {
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "hmac")
+	if err := os.WriteFile(secret, []byte("a secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("tok"))
+	p := writeConfig(t, "auth:\n  tokens:\n    - token_sha256: "+hex.EncodeToString(sum[:])+
+		"\n      publish: [\"a.>\"]\n  jwt: {hmac_secret_file: "+strconv.Quote(secret)+"}\n")
+	fs, f := newServeFlags(io.Discard)
+	if err := fs.Parse([]string{"--config", p}); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := serverConfig(fs, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, err := cfg.Auth.Authenticate("tok"); err != nil || !g.CanPublish("a.b") || g.CanSubscribe("a.b") {
+		t.Fatalf("grant %+v, %v", g, err)
+	}
+	if err := check([]string{"--config", p}, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	// A key file that is not a PEM public key stops serve and check.
+	bad := writeConfig(t, "auth:\n  jwt: {rsa_public_key_file: "+strconv.Quote(secret)+"}\n")
+	if err := check([]string{"--config", bad}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "rsa_public_key_file") || !strings.Contains(err.Error(), bad) {
+		t.Fatalf("check with a bad RSA key: %v", err)
 	}
 }
 

@@ -15,6 +15,13 @@ import (
 )
 
 // route dispatches a request by path, then method, then topic name.
+//
+// With auth configured, every /v1/topics route checks the caller's token
+// (routeTopic, listTopics). /healthz, /readyz, /metrics, the console and
+// its client (/, /v1/client.js), /v1/openapi.yaml and /v1/destinations
+// stay open: load balancers and Prometheus carry no token, and whether
+// metrics and destination status are exposed is the operator's decision
+// (bind or firewall them).
 func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	path := string(ctx.URI().PathOriginal())
 	switch path {
@@ -90,6 +97,9 @@ func (s *Server) routeTopic(ctx *fasthttp.RequestCtx, rest string) {
 		}
 		ctx.Response.Header.Set("Retry-After", "1")
 		httpx.WriteError(ctx, fasthttp.StatusServiceUnavailable, httpx.CodeDraining, "the server is draining; retry on another instance")
+		return
+	}
+	if pub, sub := needs(action, publish, string(ctx.QueryArgs().Peek("mode"))); !s.authorize(ctx, topic, pub, sub) {
 		return
 	}
 	switch action {

@@ -19,6 +19,7 @@ import (
 	"github.com/ringcast/ringcast/broker"
 	"github.com/ringcast/ringcast/egress"
 	"github.com/ringcast/ringcast/ingress"
+	"github.com/ringcast/ringcast/internal/auth"
 	"github.com/ringcast/ringcast/internal/config"
 	"github.com/ringcast/ringcast/internal/httpx"
 )
@@ -54,6 +55,10 @@ type Config struct {
 	Destinations []config.Destination
 	Sources      []config.Source
 	Version      string // destinations and sources send User-Agent ringcast/<Version>; "": "dev"
+	// Auth checks the bearer token of every topic route (auth.New builds
+	// it from the file's auth section). nil: no auth, everyone may
+	// publish and subscribe.
+	Auth *auth.Authenticator
 }
 
 // Server is a running Ringcast: broker, ingress, egress and the listener.
@@ -260,6 +265,7 @@ func (s *Server) Run(ctx context.Context) error {
 // fasthttpLogger sends fasthttp's log lines to slog.
 type fasthttpLogger struct{ log *slog.Logger }
 
+// Printf logs one of fasthttp's lines as a warning.
 func (l fasthttpLogger) Printf(format string, args ...any) {
 	l.log.Warn(fmt.Sprintf(format, args...), "component", "fasthttp")
 }

@@ -10,9 +10,17 @@ import (
 	"github.com/ringcast/ringcast/internal/httpx"
 )
 
-// listTopics answers GET /v1/topics with every topic's stats, by name.
+// listTopics answers GET /v1/topics with every topic's stats, by name;
+// with auth on, only the topics the caller's token may subscribe to.
 func (s *Server) listTopics(ctx *fasthttp.RequestCtx) {
+	g, ok := s.authenticate(ctx, false)
+	if !ok {
+		return
+	}
 	list := s.broker.Topics()
+	if s.cfg.Auth != nil {
+		list = slices.DeleteFunc(list, func(st broker.Stats) bool { return !g.CanSubscribe(st.Topic) })
+	}
 	if list == nil {
 		list = []broker.Stats{}
 	}
