@@ -23,7 +23,10 @@
 // channel), tells it when it returns, extends
 // the read deadline on every frame (a dead peer is closed within two ping
 // intervals) and, in mode=pubsub, publishes each frame through
-// Config.Publish. The writer waits for its reader before it returns, and
+// Config.Publish. It reads frames from the socket itself (frameReader), so
+// that an idle subscriber keeps neither the websocket library's reader nor
+// fasthttp's request buffer; a frame that breaks RFC 6455 makes the writer
+// close with 1002. The writer waits for its reader before it returns, and
 // Egress.Shutdown waits for every writer and reader (a WaitGroup counts
 // both), so no goroutine outlives Shutdown.
 //

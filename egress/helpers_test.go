@@ -93,6 +93,9 @@ func newTestServer(t testing.TB, bcfg broker.Config, cfg func(*Config)) *testSer
 			t.Errorf("Shutdown: %v", err)
 		}
 		_ = srv.Shutdown()
+		// Shutdown closes only the listeners Serve has registered; one
+		// that started late would accept forever.
+		_ = ln.Close()
 		<-served
 		tr.CloseIdleConnections()
 		b.Close()

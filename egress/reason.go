@@ -13,11 +13,13 @@ const (
 	reasonTooBig                // pubsub: a frame over MaxMessageBytes
 	reasonPublishFailed         // pubsub: Config.Publish failed
 	reasonNoSubscription        // the broker refused the subscription
+	reasonProtocol              // a client frame broke RFC 6455
 )
 
 // WebSocket close codes (RFC 6455, section 7.4.1).
 const (
 	closeGoingAway     = 1001
+	closeProtocolError = 1002
 	closeNoStatus      = 1005
 	closeInvalidData   = 1007
 	closePolicy        = 1008
@@ -38,11 +40,13 @@ func (r reason) closeCode() int {
 		return closeTooBig
 	case reasonPublishFailed:
 		return closeInternalError
+	case reasonProtocol:
+		return closeProtocolError
 	}
 	return 0
 }
 
 // isError reports whether r counts as a connection error event.
 func (r reason) isError() bool {
-	return r == reasonGone || r == reasonPublishFailed || r == reasonNoSubscription
+	return r == reasonGone || r == reasonPublishFailed || r == reasonNoSubscription || r == reasonProtocol
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/fasthttp/websocket"
 	"github.com/ringcast/ringcast/broker"
@@ -11,14 +12,15 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// readBufferSize is the WebSocket read buffer: enough for control frames;
-// fasthttp's own reader below it batches the read syscalls.
+// readBufferSize is the websocket library's read buffer, used only until
+// the upgrade is done: the reader then reads frames itself (frameReader).
 const readBufferSize = 128
 
 // wsConn is one WebSocket subscriber.
 type wsConn struct {
 	conn
-	ws         *websocket.Conn
+	fr         *frameReader  // the reader's; no websocket.Conn is kept
+	extended   time.Time     // the reader's: when the read deadline was last pushed back
 	in         inbox         // the reader posts here, then wakes the writer
 	readerDone chan struct{} // closed when the reader returns
 
@@ -54,7 +56,8 @@ type wsSetup struct {
 // published, with the upgrade request's attributes. The server closes with
 // 1001 on shutdown, 1007 for a text frame that is not UTF-8, 1008 when
 // policy=disconnect fell behind a whole ring, 1009 for a frame over
-// MaxMessageBytes, 1011 when publishing failed.
+// MaxMessageBytes, 1011 when publishing failed, 1002 for a frame that
+// breaks RFC 6455.
 func (e *Egress) WebSocket(ctx *fasthttp.RequestCtx, topic string) {
 	if e.draining.Load() {
 		writeDraining(ctx)
@@ -142,9 +145,13 @@ func (e *Egress) serveWS(ws *websocket.Conn, s *wsSetup) {
 	if s.json {
 		enc = wsJSON
 	}
+	// From here on frames are read and written on the socket itself; ws,
+	// the hijacked connection and fasthttp's request reader it holds are
+	// let go, so an idle subscriber keeps none of their buffers.
+	nc := ws.NetConn()
 	w := &wsConn{
-		conn:       e.newConn(ws.NetConn(), e.ws, enc),
-		ws:         ws,
+		conn:       e.newConn(nc, e.ws, enc),
+		fr:         newFrameReader(nc, rawConn(nc)),
 		readerDone: make(chan struct{}),
 		topic:      s.topic,
 		attrs:      s.attrs,

@@ -9,7 +9,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/fasthttp/websocket"
 	"github.com/ringcast/ringcast/broker"
 )
 
@@ -87,74 +86,137 @@ func (w *wsConn) takeInbox(pre []byte) ([]byte, reason) {
 
 // read is the reader goroutine: it extends the read deadline on every
 // frame, passes pings and the peer's close to the writer and, in
-// mode=pubsub, publishes every non-empty data frame.
+// mode=pubsub, publishes every non-empty data message. A frame that breaks
+// the protocol makes the writer close with 1002.
 func (w *wsConn) read() {
 	defer w.e.wg.Done()
 	defer close(w.readerDone)
 	defer w.post(func(in *inbox) { in.gone = true })
-	var extended time.Time
-	extend := func() {
-		now := time.Now()
-		if now.Sub(extended) < w.e.cfg.PingInterval/2 {
-			return
-		}
-		extended = now
-		_ = w.ws.NetConn().SetReadDeadline(now.Add(2 * w.e.cfg.PingInterval))
-	}
-	w.ws.SetPongHandler(func(string) error {
-		extend()
-		return nil
-	})
-	w.ws.SetPingHandler(func(data string) error {
-		extend()
-		w.post(func(in *inbox) { in.pong, in.hasPong = data, true })
-		return nil
-	})
-	w.ws.SetCloseHandler(func(code int, _ string) error {
-		w.in.mu.Lock()
-		w.in.code = code
-		w.in.mu.Unlock()
-		return nil
-	})
-	for {
-		extend()
-		op, r, err := w.ws.NextReader()
-		if err != nil {
-			return
-		}
-		if !w.pubsub || w.in.closing.Load() {
-			continue // NextReader discards the rest of an unread message
-		}
-		w.readMessage(op, r)
+	if err := w.readFrames(); errors.Is(err, errProtocol) {
+		// The stream cannot be parsed past this frame: the writer sends
+		// 1002 and closes without waiting for the peer.
+		w.violate(reasonProtocol, "")
 	}
 }
 
-// scratchPool holds the buffers pubsub frames are read into.
-var scratchPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+// extend moves the read deadline to two ping intervals from now, at most
+// twice an interval.
+func (w *wsConn) extend() {
+	now := time.Now()
+	if now.Sub(w.extended) < w.e.cfg.PingInterval/2 {
+		return
+	}
+	w.extended = now
+	_ = w.raw.SetReadDeadline(now.Add(2 * w.e.cfg.PingInterval))
+}
 
-// readMessage reads one data message and publishes it, unless it is empty
-// (ignored), over MaxMessageBytes (1009) or a text frame that is not valid
-// UTF-8 (1007). A read error is left for the next NextReader to report.
-func (w *wsConn) readMessage(op int, r io.Reader) {
-	buf := scratchPool.Get().(*bytes.Buffer)
+// readFrames reads frames until the peer's close frame, a read error or a
+// protocol error. A message is assembled from its fragments into a pooled
+// buffer only in mode=pubsub; otherwise, and once the connection is
+// closing, payloads are skipped.
+func (w *wsConn) readFrames() error {
+	var (
+		op   byte          // opcode of the message being read; 0: none
+		buf  *bytes.Buffer // its payload, in mode=pubsub
+		over bool          // it is over MaxMessageBytes: the rest is skipped
+	)
 	defer func() {
-		if buf.Cap() <= 64<<10 {
+		if buf != nil && buf.Cap() <= 64<<10 {
 			scratchPool.Put(buf)
 		}
 	}()
-	buf.Reset()
-	lr := io.LimitedReader{R: r, N: int64(w.maxSize) + 1}
-	if _, err := buf.ReadFrom(&lr); err != nil {
-		return
+	for {
+		w.extend()
+		f, err := w.fr.next()
+		if err != nil {
+			return err
+		}
+		switch f.op {
+		case opPing, opPong:
+			p, err := w.fr.control(f)
+			if err != nil {
+				return err
+			}
+			w.extend()
+			if f.op == opPing {
+				w.post(func(in *inbox) { in.pong, in.hasPong = string(p), true })
+			}
+			continue
+		case opClose:
+			p, err := w.fr.control(f)
+			if err != nil {
+				return err
+			}
+			code, err := closeCodeOf(p)
+			if err != nil {
+				return err
+			}
+			w.in.mu.Lock()
+			w.in.code = code
+			w.in.mu.Unlock()
+			return nil
+		case 0: // continuation
+			if op == 0 {
+				return errProtocol
+			}
+		default: // text or binary
+			if op != 0 {
+				return errProtocol
+			}
+			op, over = f.op, false
+		}
+		if !w.pubsub || w.in.closing.Load() || over {
+			if err := w.fr.discard(f.n); err != nil {
+				return err
+			}
+		} else {
+			if buf == nil {
+				buf = scratchPool.Get().(*bytes.Buffer)
+				buf.Reset()
+			}
+			if int64(buf.Len())+f.n > int64(w.maxSize) {
+				over = true
+				buf.Reset()
+				w.violate(reasonTooBig, "")
+				if err := w.fr.discard(f.n); err != nil {
+					return err
+				}
+			} else {
+				start := buf.Len()
+				if _, err := io.CopyN(buf, w.fr, f.n); err != nil {
+					return err
+				}
+				unmask(f.mask, 0, buf.Bytes()[start:])
+			}
+		}
+		if !f.fin {
+			continue
+		}
+		if buf != nil && !over {
+			w.message(op, buf.Bytes())
+		}
+		op = 0
+		if buf != nil {
+			if buf.Cap() <= 64<<10 {
+				scratchPool.Put(buf)
+			}
+			buf = nil
+		}
 	}
+}
+
+// scratchPool holds the buffers pubsub messages are read into.
+var scratchPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// message publishes one data message, unless it is empty (ignored) or a
+// text message that is not valid UTF-8 (1007).
+func (w *wsConn) message(op byte, data []byte) {
 	switch {
-	case buf.Len() > w.maxSize:
-		w.violate(reasonTooBig, "")
-	case buf.Len() == 0:
-	case op == websocket.TextMessage && !utf8.Valid(buf.Bytes()):
+	case len(data) == 0:
+	case op == opText && !utf8.Valid(data):
 		w.violate(reasonBadUTF8, "")
 	default:
-		w.publish(buf.Bytes())
+		w.publish(data)
 	}
 }
 

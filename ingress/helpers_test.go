@@ -89,6 +89,9 @@ func newTestServer(t testing.TB, bcfg broker.Config, icfg Config) *testServer {
 		if err := srv.ShutdownWithContext(ctx); err != nil {
 			t.Errorf("server shutdown: %v", err)
 		}
+		// Shutdown closes only the listeners Serve has registered; one
+		// that started late would accept forever.
+		_ = ln.Close()
 		<-served
 		b.Close()
 	})
