@@ -2,6 +2,7 @@ package broker
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
@@ -43,6 +44,21 @@ func (m *Message) Encoded(slot int, encode func(*Message) []byte) []byte {
 		return b
 	}
 	return *m.encoded[slot].Load()
+}
+
+// AppendID appends the message's id in its canonical 8-4-4-4-12 form, as
+// ID.String() writes it, without allocating.
+func (m *Message) AppendID(b []byte) []byte {
+	id := &m.ID
+	b = hex.AppendEncode(b, id[0:4])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, id[4:6])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, id[6:8])
+	b = append(b, '-')
+	b = hex.AppendEncode(b, id[8:10])
+	b = append(b, '-')
+	return hex.AppendEncode(b, id[10:16])
 }
 
 // newID returns a UUID version 7 for a message accepted at now: 48 bits of

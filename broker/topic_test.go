@@ -593,3 +593,15 @@ func TestBlockPublisherNeverMissesWakeUp(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestMessageAppendID(t *testing.T) {
+	m := msg("x")
+	m.ID = newID(time.Now())
+	buf := make([]byte, 0, 64)
+	if got := string(m.AppendID(buf)); got != m.ID.String() {
+		t.Fatalf("AppendID %q, String %q", got, m.ID.String())
+	}
+	if n := testing.AllocsPerRun(100, func() { buf = m.AppendID(buf[:0]) }); n != 0 {
+		t.Fatalf("AppendID allocates %.0f times", n)
+	}
+}

@@ -2,14 +2,12 @@ package egress
 
 import (
 	"encoding/base64"
-	"encoding/hex"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/ringcast/ringcast/broker"
 )
 
@@ -24,7 +22,7 @@ func appendEnvelope(b []byte, m *broker.Message) []byte {
 	b = append(b, `,"epoch":`...)
 	b = appendJSONString(b, m.Epoch)
 	b = append(b, `,"id":"`...)
-	b = appendUUID(b, m.ID)
+	b = m.AppendID(b)
 	b = append(b, `","time":"`...)
 	b = m.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, '"')
@@ -72,19 +70,6 @@ func validUTF8(s string) string {
 		return s
 	}
 	return strings.ToValidUTF8(s, "\uFFFD")
-}
-
-// appendUUID appends u in its canonical 36-character form.
-func appendUUID(b []byte, u uuid.UUID) []byte {
-	b = hex.AppendEncode(b, u[0:4])
-	b = append(b, '-')
-	b = hex.AppendEncode(b, u[4:6])
-	b = append(b, '-')
-	b = hex.AppendEncode(b, u[6:8])
-	b = append(b, '-')
-	b = hex.AppendEncode(b, u[8:10])
-	b = append(b, '-')
-	return hex.AppendEncode(b, u[10:16])
 }
 
 const hexDigits = "0123456789abcdef"

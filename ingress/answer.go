@@ -4,7 +4,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/valyala/fasthttp"
 
 	"github.com/ringcast/ringcast/broker"
@@ -25,7 +24,7 @@ func answerPublished(ctx *fasthttp.RequestCtx, m *broker.Message) {
 	b = append(b, `,"epoch":"`...)
 	b = append(b, m.Epoch...)
 	b = append(b, `","id":"`...)
-	b = appendUUID(b, m.ID)
+	b = m.AppendID(b)
 	b = append(b, `","time":"`...)
 	b = m.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, "\"}\n"...)
@@ -52,17 +51,4 @@ func answer(ctx *fasthttp.RequestCtx, b []byte) {
 	ctx.Response.Header.SetContentType("application/json")
 	ctx.SetStatusCode(fasthttp.StatusCreated)
 	ctx.SetBody(b)
-}
-
-// appendUUID appends u in its canonical 8-4-4-4-12 form, as u.String()
-// does without the allocation.
-func appendUUID(b []byte, u uuid.UUID) []byte {
-	const hex = "0123456789abcdef"
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b = append(b, '-')
-		}
-		b = append(b, hex[c>>4], hex[c&15])
-	}
-	return b
 }

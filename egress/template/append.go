@@ -1,7 +1,6 @@
 package template
 
 import (
-	"encoding/hex"
 	"strconv"
 
 	"github.com/ringcast/ringcast/broker"
@@ -28,7 +27,7 @@ func (t *Template) Append(dst []byte, m *broker.Message) []byte {
 		case seqVar:
 			dst = strconv.AppendUint(dst, m.Seq, 10)
 		case idVar:
-			dst = appendUUID(dst, (*[16]byte)(&m.ID))
+			dst = m.AppendID(dst)
 		case isodateVar:
 			dst = m.Time.UTC().AppendFormat(dst, isoLayout)
 		case unixtimeVar:
@@ -40,20 +39,6 @@ func (t *Template) Append(dst []byte, m *broker.Message) []byte {
 		}
 	}
 	return dst
-}
-
-// appendUUID appends id in its canonical form,
-// xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx.
-func appendUUID(dst []byte, id *[16]byte) []byte {
-	dst = hex.AppendEncode(dst, id[0:4])
-	dst = append(dst, '-')
-	dst = hex.AppendEncode(dst, id[4:6])
-	dst = append(dst, '-')
-	dst = hex.AppendEncode(dst, id[6:8])
-	dst = append(dst, '-')
-	dst = hex.AppendEncode(dst, id[8:10])
-	dst = append(dst, '-')
-	return hex.AppendEncode(dst, id[10:16])
 }
 
 // appendUnixMilli appends ms milliseconds as seconds with three decimals,
