@@ -47,7 +47,7 @@ func (d *destination) deadLetter(m *broker.Message, reason string) bool {
 			d.log.Warn("dead-lettered", "topic", m.Topic, "seq", m.Seq, "to", topic, "reason", reason)
 			return true
 		case errors.Is(err, broker.ErrBackpressure):
-			if d.ctx.Err() != nil || !d.sleep(d.cfg.Retry.delay(try)) {
+			if d.ctx.Err() != nil || !d.sleep(d.cfg.Retry.Delay(try)) {
 				return false
 			}
 		case errors.Is(err, broker.ErrClosed):

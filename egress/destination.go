@@ -15,6 +15,7 @@ import (
 
 	"github.com/ringcast/ringcast/broker"
 	"github.com/ringcast/ringcast/egress/template"
+	"github.com/ringcast/ringcast/internal/httpx"
 )
 
 // Destination types, the values of DestinationConfig.Type.
@@ -40,12 +41,9 @@ const (
 	DefaultUserAgent          = "ringcast"
 )
 
-// Backoff bounds the waits between tries: the wait after the n-th failure
-// in a row is uniform in [0, min(Max, Initial·2^(n-1))] ("full jitter").
-type Backoff struct {
-	Initial time.Duration // 0: 100ms
-	Max     time.Duration // 0: 30s
-}
+// Backoff bounds the waits between tries (see httpx.Backoff); zero fields
+// mean Initial 100ms and Max 30s.
+type Backoff = httpx.Backoff
 
 // DestinationConfig configures one destination. Name, Type, Topics and URL
 // are required; every other field works at its zero value. The fields
@@ -251,8 +249,8 @@ func (cfg *DestinationConfig) fill() error {
 	}
 	cfg.Timeout = cmp0(cfg.Timeout, DefaultDestinationTimeout)
 	cfg.UserAgent = cmp0(cfg.UserAgent, DefaultUserAgent)
-	cfg.Retry.fill()
-	cfg.Reconnect.fill()
+	fillBackoff(&cfg.Retry)
+	fillBackoff(&cfg.Reconnect)
 	if cfg.Timeout < 0 || cfg.PingInterval < 0 || cfg.Retry.Max < cfg.Retry.Initial || cfg.Reconnect.Max < cfg.Reconnect.Initial {
 		return errors.New("timeout and ping interval must not be negative, and no initial backoff may exceed its max backoff")
 	}
@@ -289,8 +287,8 @@ func (cfg *DestinationConfig) fill() error {
 	return nil
 }
 
-// fill sets the defaults of b's zero fields.
-func (b *Backoff) fill() {
+// fillBackoff sets the defaults of b's zero fields.
+func fillBackoff(b *Backoff) {
 	b.Initial = cmp0(b.Initial, DefaultBackoffInitial)
 	b.Max = cmp0(b.Max, DefaultBackoffMax)
 }

@@ -226,7 +226,7 @@ func (w *webhook) deliver(m *broker.Message, req *fasthttp.Request, resp *fastht
 			return false
 		}
 		d.countRetries(1)
-		wait := d.cfg.Retry.delay(try)
+		wait := d.cfg.Retry.Delay(try)
 		if err == nil || errors.Is(err, fasthttp.ErrTooManyRedirects) {
 			if ra, ok := retryAfter(resp.Header.Peek(fasthttp.HeaderRetryAfter), time.Now()); ok {
 				wait = ra

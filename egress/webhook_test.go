@@ -208,7 +208,7 @@ func TestBackoffFullJitter(t *testing.T) {
 	for n, ceiling := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 4: 800 * time.Millisecond, 5: time.Second, 60: time.Second} {
 		var top time.Duration
 		for range 2000 {
-			d := b.delay(n)
+			d := b.Delay(n)
 			if d < 0 || d > ceiling {
 				t.Fatalf("delay(%d) = %v, over %v", n, d, ceiling)
 			}

@@ -145,7 +145,7 @@ func (w *wsClient) run() {
 		failures++
 		d.setState(StateDown, err)
 		w.rewind()
-		if !d.sleep(d.cfg.Reconnect.delay(failures)) {
+		if !d.sleep(d.cfg.Reconnect.Delay(failures)) {
 			return
 		}
 	}

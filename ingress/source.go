@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/url"
 	"sync"
 	"time"
 
 	"github.com/ringcast/ringcast/broker"
+	"github.com/ringcast/ringcast/internal/httpx"
 )
 
 // Source types, the values of SourceConfig.Type.
@@ -33,13 +33,9 @@ const (
 // published.
 const AttrSource = "source"
 
-// Backoff bounds the waits before a WebSocket source dials again: the wait
-// after the n-th failure in a row is uniform in [0, min(Max,
-// Initial·2^(n-1))] ("full jitter").
-type Backoff struct {
-	Initial time.Duration // 0: 100ms
-	Max     time.Duration // 0: 30s
-}
+// Backoff bounds the waits before a WebSocket source dials again (see
+// httpx.Backoff); zero fields mean Initial 100ms and Max 30s.
+type Backoff = httpx.Backoff
 
 // SourceConfig configures one source. Name, Type, URL and Topic are
 // required; every other field works at its zero value. The fields marked
@@ -234,18 +230,4 @@ func (b *sourceBase) sleep(wait time.Duration) bool {
 	case <-b.s.ctx.Done():
 		return false
 	}
-}
-
-// delay returns the wait after the n-th failure in a row (n ≥ 1), with
-// full jitter.
-func (bo Backoff) delay(n int) time.Duration {
-	ceiling := bo.Initial
-	for i := 1; i < n && ceiling < bo.Max; i++ {
-		ceiling *= 2
-	}
-	ceiling = min(ceiling, bo.Max)
-	if ceiling <= 0 {
-		return 0
-	}
-	return rand.N(ceiling + 1)
 }

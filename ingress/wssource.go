@@ -72,7 +72,7 @@ func (w *wsSource) run() {
 		}
 		failures++
 		w.log.Warn("source disconnected", "err", err)
-		if !w.sleep(w.cfg.Reconnect.delay(failures)) {
+		if !w.sleep(w.cfg.Reconnect.Delay(failures)) {
 			return
 		}
 	}
