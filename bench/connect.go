@@ -102,17 +102,22 @@ func (f *fanout) connectSubscribers(ctx context.Context, from uint64, epoch stri
 }
 
 // awaitSubscribed waits until the broker counts want subscribers of the
-// topic: it answers a WebSocket handshake before it registers the
-// subscription, and a message published in between would be older than
-// where the subscription starts.
+// topic (see awaitSubscribers).
 func (f *fanout) awaitSubscribed(ctx context.Context, want int64) error {
 	if len(f.subs) == 0 {
 		return nil
 	}
+	return awaitSubscribers(ctx, f.client, f.topicURL, f.cfg.URL, f.cfg.Topic, want)
+}
+
+// awaitSubscribers polls the topic's stats until the broker counts want
+// subscribers: its actor registers a subscription after the 101 it sent,
+// so a count read right after the handshakes can still be short.
+func awaitSubscribers(ctx context.Context, client *http.Client, topicURL, base, topic string, want int64) error {
 	tick := time.NewTicker(drainPoll)
 	defer tick.Stop()
 	for {
-		st, err := f.topicStats(ctx)
+		st, err := getTopicStats(ctx, client, topicURL, base)
 		if err != nil {
 			return err
 		}
@@ -121,7 +126,7 @@ func (f *fanout) awaitSubscribed(ctx context.Context, want int64) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("bench: the broker counted %d subscribers of %s, not the %d expected: %w", st.Subscribers, f.cfg.Topic, want, ctx.Err())
+			return fmt.Errorf("bench: the broker counted %d subscribers of %s, not the %d expected: %w", st.Subscribers, topic, want, ctx.Err())
 		case <-tick.C:
 		}
 	}

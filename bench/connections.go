@@ -380,22 +380,7 @@ func (c *connRun) dial(ctx context.Context, d websocket.Dialer) error {
 // awaitSubscribed waits until the broker counts want subscribers of the
 // topic.
 func (c *connRun) awaitSubscribed(ctx context.Context, want int64) error {
-	tick := time.NewTicker(drainPoll)
-	defer tick.Stop()
-	for {
-		st, err := getTopicStats(ctx, c.client, c.topicURL, c.cfg.URL)
-		if err != nil {
-			return err
-		}
-		if st.Subscribers >= want {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("bench: the broker counted %d subscribers of %s, not the %d expected: %w", st.Subscribers, c.cfg.Topic, want, ctx.Err())
-		case <-tick.C:
-		}
-	}
+	return awaitSubscribers(ctx, c.client, c.topicURL, c.cfg.URL, c.cfg.Topic, want)
 }
 
 // check publishes cfg.Messages stamped messages over HTTP and waits until

@@ -45,14 +45,7 @@ func (c *Client) OpenPublisher(ctx context.Context, topic string) (*Publisher, e
 		return nil, fmt.Errorf("client: open publisher to %q: %w", topic, err)
 	}
 	p := &Publisher{topic: topic, ws: ws, sem: make(chan struct{}, 1), readDone: make(chan struct{})}
-	ws.SetPingHandler(func(data string) error {
-		_ = ws.SetReadDeadline(time.Now().Add(idleTimeout))
-		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(closeWait))
-		if errors.Is(err, websocket.ErrCloseSent) {
-			return nil
-		}
-		return err
-	})
+	answerPings(ws)
 	go p.read()
 	return p, nil
 }

@@ -48,6 +48,13 @@ func (c *Client) openWS(ctx context.Context, topic string, q url.Values) (stream
 		return nil, err
 	}
 	s := &wsStream{ws: ws}
+	answerPings(ws)
+	return s, nil
+}
+
+// answerPings makes ws answer the server's pings with pongs and count each
+// ping as life, pushing its read deadline out by idleTimeout.
+func answerPings(ws *websocket.Conn) {
 	ws.SetPingHandler(func(data string) error {
 		_ = ws.SetReadDeadline(time.Now().Add(idleTimeout))
 		err := ws.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(closeWait))
@@ -56,7 +63,6 @@ func (c *Client) openWS(ctx context.Context, topic string, q url.Values) (stream
 		}
 		return err
 	})
-	return s, nil
 }
 
 func (s *wsStream) read() ([]byte, error) {
