@@ -18,17 +18,23 @@ build:
 test: test-deps
 	$(GO) test -race -count=1 -timeout 20m ./...
 
-# test-deps: node and npm must be there; Debian's chromium (the browser tests
-# drive it with Playwright) and web/e2e's npm packages are installed when
+# test-deps: node and npm must be there; Debian's chromium (the browser
+# tests drive it with Playwright), haproxy (the load-balancer end-to-end
+# tests) and redis-server (the redis engine's tests start their own) are
+# installed with apt-get when missing, and web/e2e's npm packages when
 # missing or when package-lock.json is newer than node_modules.
+APT_TEST_DEPS := /usr/bin/chromium:chromium /usr/sbin/haproxy:haproxy /usr/bin/redis-server:redis-server /usr/bin/redis-cli:redis-tools
 test-deps:
 	@command -v node >/dev/null || { echo "make test: node is required for the console's JavaScript tests (apt-get install nodejs)"; exit 1; }
 	@command -v npm >/dev/null || { echo "make test: npm is required to install the tests' packages (apt-get install npm)"; exit 1; }
-	@test -x /usr/bin/chromium || { \
-	  echo "make test: installing chromium for the browser tests"; \
+	@missing=""; for dep in $(APT_TEST_DEPS); do test -x "$${dep%%:*}" || missing="$$missing $${dep#*:}"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make test: installing$$missing with apt-get"; \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
-	  { $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y chromium; } && test -x /usr/bin/chromium || \
-	  { echo "make test: could not install chromium (apt-get install -y chromium); the browser tests need /usr/bin/chromium"; exit 1; }; }
+	  { $$sudo apt-get update && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y $$missing; } || \
+	  { echo "make test: apt-get install -y$$missing failed; the tests need them"; exit 1; }; \
+	  for dep in $(APT_TEST_DEPS); do test -x "$${dep%%:*}" || { echo "make test: $${dep%%:*} is still missing after apt-get"; exit 1; }; done; \
+	fi
 	@test web/e2e/node_modules/.package-lock.json -nt web/e2e/package-lock.json || \
 	  npm ci --prefix web/e2e --no-audit --no-fund || \
 	  { echo "make test: npm ci --prefix web/e2e failed; the JavaScript tests need playwright-core, ws and typescript"; exit 1; }
