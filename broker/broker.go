@@ -40,6 +40,9 @@ type Config struct {
 	IdleTimeout    time.Duration         // a topic with no subscriber and no publish this long is removed; 0: 10m, negative: never
 	Rules          []TopicRule           // per-topic overrides, first match wins
 	Registerer     prometheus.Registerer // where metrics go; nil: not registered
+	// Engine shares topics between instances (see Engine); nil: the
+	// memory engine, seqs assigned in this process.
+	Engine Engine
 }
 
 type compiledRule struct {
@@ -114,7 +117,8 @@ func checkRingSize(n int) error {
 }
 
 // Close stops the janitor and closes every topic: subscriptions end with
-// ErrClosed and waiting publishers give up.
+// ErrClosed and waiting publishers give up. It then closes the engine, if
+// it has a Close method.
 func (b *Broker) Close() {
 	b.mu.Lock()
 	if b.closed {
@@ -129,6 +133,9 @@ func (b *Broker) Close() {
 	})
 	b.mu.Unlock()
 	b.stopped.Wait()
+	if c, ok := b.cfg.Engine.(interface{ Close() }); ok {
+		c.Close()
+	}
 }
 
 // Lookup returns an existing topic, or nil.
@@ -208,7 +215,11 @@ func (b *Broker) Watch(p Pattern, fn func(*Topic)) (stop func()) {
 }
 
 // AllowsBlock reports whether a topic's rule allows policy block.
-func (b *Broker) AllowsBlock(name string) bool { return b.topicConfig(name).allowBlock }
+// With an engine it never does: a subscriber cannot hold back publishers
+// on other instances.
+func (b *Broker) AllowsBlock(name string) bool {
+	return b.cfg.Engine == nil && b.topicConfig(name).allowBlock
+}
 
 func (b *Broker) topicConfig(name string) topicConfig {
 	c := topicConfig{ringSize: b.cfg.RingSize, maxBytes: b.cfg.MaxBytes, publishTimeout: b.cfg.PublishTimeout}
@@ -237,7 +248,12 @@ func (b *Broker) Publish(ctx context.Context, topic string, m *Message) error {
 }
 
 // PublishBatch accepts ms as one batch with contiguous seqs, all or nothing.
+// With an engine, the engine assigns the seqs and ctx is not used.
 func (b *Broker) PublishBatch(ctx context.Context, topic string, ms []*Message) error {
+	if b.cfg.Engine != nil {
+		// A copy, so that ms does not escape on the memory engine's path.
+		return b.cfg.Engine.Publish(topic, slices.Clone(ms))
+	}
 	for {
 		t, err := b.Topic(topic)
 		if err != nil {
@@ -250,7 +266,11 @@ func (b *Broker) PublishBatch(ctx context.Context, topic string, ms []*Message) 
 }
 
 // Subscribe starts a subscription to topic, creating the topic if needed.
+// With an engine, see subscribeShared.
 func (b *Broker) Subscribe(topic string, opts SubscribeOptions) (*Subscription, error) {
+	if b.cfg.Engine != nil {
+		return b.subscribeShared(topic, opts)
+	}
 	for {
 		t, err := b.Topic(topic)
 		if err != nil {
@@ -263,7 +283,7 @@ func (b *Broker) Subscribe(topic string, opts SubscribeOptions) (*Subscription, 
 	}
 }
 
-// Topics returns every topic's stats.
+// Topics returns every local topic's stats (AllTopics asks the engine).
 func (b *Broker) Topics() []Stats {
 	var out []Stats
 	b.topics.Range(func(_, v any) bool {

@@ -29,6 +29,17 @@
 // Block destination holds every message it read but has not delivered in
 // the ring, not only in its own memory.
 //
+// With an Engine (Config.Engine, engine.go) the engine assigns seqs
+// instead of claim, and feeds local topics, its mirrors, with
+// Topic.Insert and Topic.Skip: one inserting goroutine per topic at a
+// time, nothing else publishing to it. Readers see inserted messages
+// exactly as published ones. Broker.Mirror replaces a topic whose epoch
+// changed: the old one is retired (marked removed, then closed), so its
+// subscriptions end with ErrClosed and new ones go to its successor. A
+// subscription that starts before the mirror's ring first reads the
+// engine's history handed to it at Subscribe (Subscription.pre), owned by
+// its reader like the cursor.
+//
 // Broker.Watch calls its callback under Broker.mu, with each matching
 // topic that exists and with each new one before the topic is stored in the
 // broker's map: no publisher or subscriber can reach a new topic before

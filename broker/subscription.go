@@ -31,9 +31,10 @@ type Subscription struct {
 	cursor  atomic.Uint64 // next seq to read; with manual, next seq not committed
 	dropped atomic.Uint64
 	closed  atomic.Bool
-	reads   uint32 // for sampling lag; owned by the reader
-	manual  bool   // ManualCommit
-	read    uint64 // with manual, the next seq to read; owned by the reader
+	reads   uint32     // for sampling lag; owned by the reader
+	manual  bool       // ManualCommit
+	read    uint64     // with manual, the next seq to read; owned by the reader
+	pre     []*Message // an engine's history before the cursor, read first; owned by the reader
 }
 
 // lagSampleEvery is how many reads share one lag observation.
@@ -84,6 +85,9 @@ func (s *Subscription) Read(buf []*Message) (int, error) {
 	t := s.t
 	if s.closed.Load() || t.closed.Load() {
 		return 0, ErrClosed
+	}
+	if len(s.pre) > 0 {
+		return s.readPre(buf), nil
 	}
 	c := s.position()
 	n, next, lapped := t.readFrom(c, buf)
@@ -149,7 +153,7 @@ func (s *Subscription) lapped(c uint64) error {
 func (s *Subscription) Wait() <-chan struct{} {
 	t := s.t
 	wake := t.readers.arm()
-	if s.closed.Load() || t.closed.Load() || t.ready(s.position()) {
+	if s.closed.Load() || t.closed.Load() || len(s.pre) > 0 || t.ready(s.position()) {
 		return closedChan
 	}
 	return wake

@@ -430,7 +430,9 @@ func (t *Topic) addBlocker(s *Subscription) {
 		}
 	}
 	claimed, capacity := h&seqMask, t.ring.capacity()
-	for seq := claimed; seq >= 1 && seq+capacity > claimed; seq-- {
+	// Seqs below oldest were stored before they were evicted, and a
+	// mirror (Broker.Mirror, Topic.Skip) never stores the ones it skipped.
+	for seq := claimed; seq >= max(1, t.oldest.Load()) && seq+capacity > claimed; seq-- {
 		for m := t.ring.load(seq); m == nil || m.Seq < seq; m = t.ring.load(seq) {
 			runtime.Gosched() // a publisher claimed seq and is storing it
 		}
