@@ -65,6 +65,25 @@ type Limits struct {
 	PublishRatePerIP int `yaml:"publish_rate_per_ip"`
 	// MaxTopics is the most topics that exist at once. 0: 100000.
 	MaxTopics int `yaml:"max_topics"`
+	// ReadTimeout is how long a client may take to send a whole request,
+	// headers and body, from its first byte (the first request: from
+	// connecting). A slower one (a slowloris) is cut off. 0: 30s.
+	ReadTimeout Duration `yaml:"read_timeout"`
+	// WriteTimeout is how long writing one response may take. Streams
+	// (SSE) and WebSockets are not bound by it. 0: 30s.
+	WriteTimeout Duration `yaml:"write_timeout"`
+	// IdleTimeout is how long a keep-alive connection may wait between
+	// requests. 0: 2m.
+	IdleTimeout Duration `yaml:"idle_timeout"`
+	// MaxHeaderBytes is the largest request line and headers accepted;
+	// over it the answer is 431. 0: 4KiB.
+	MaxHeaderBytes Size `yaml:"max_header_bytes"`
+	// ReadyMaxConnections makes /readyz answer 503 overloaded while the
+	// server holds more client connections than this. 0: no threshold.
+	ReadyMaxConnections int `yaml:"ready_max_connections"`
+	// ReadyMaxHeapBytes makes /readyz answer 503 overloaded while the Go
+	// heap holds more bytes than this. 0: no threshold.
+	ReadyMaxHeapBytes Size `yaml:"ready_max_heap_bytes"`
 }
 
 // Load reads the configuration file at path and parses it with Parse.
@@ -110,9 +129,19 @@ func (l *Limits) check(k *checker, p string) {
 		{"max_connections_per_ip", l.MaxConnectionsPerIP},
 		{"publish_rate_per_ip", l.PublishRatePerIP},
 		{"max_topics", l.MaxTopics},
+		{"ready_max_connections", l.ReadyMaxConnections},
 	} {
 		if f.v < 0 {
 			k.fail(join(p, f.key), "%d is negative", f.v)
 		}
 	}
+	if l.MaxHeaderBytes < minHeaderBytes {
+		k.fail(join(p, "max_header_bytes"), "%d is less than %d bytes: no browser request fits", l.MaxHeaderBytes, minHeaderBytes)
+	}
+	if l.ReadyMaxHeapBytes < 0 {
+		k.fail(join(p, "ready_max_heap_bytes"), "%d is negative", l.ReadyMaxHeapBytes)
+	}
 }
+
+// minHeaderBytes is the least limits.max_header_bytes accepted.
+const minHeaderBytes = 1 << 10

@@ -82,7 +82,16 @@ func exampleConfig() *Config {
 			Publish:     []string{"orders.>"},
 			Subscribe:   []string{"orders.>", "public.*"},
 		}}},
-		Limits: Limits{MaxConnections: 100000, MaxConnectionsPerIP: 1000, MaxTopics: 100000},
+		Limits: defaultLimits(),
+	}
+}
+
+// defaultLimits is the limits section of a file that sets none.
+func defaultLimits() Limits {
+	return Limits{
+		MaxConnections: 100000, MaxConnectionsPerIP: 1000, MaxTopics: 100000,
+		ReadTimeout: DefaultReadTimeout, WriteTimeout: DefaultWriteTimeout, IdleTimeout: DefaultIdleTimeout,
+		MaxHeaderBytes: DefaultMaxHeaderBytes,
 	}
 }
 
@@ -111,7 +120,7 @@ func TestParseEmpty(t *testing.T) {
 		PublishTimeout:  DefaultPublishTimeout,
 		DrainTimeout:    DefaultDrainTimeout,
 		Engine:          Engine{Type: EngineMemory, Redis: Redis{Prefix: "ringcast"}},
-		Limits:          Limits{MaxConnections: 100000, MaxConnectionsPerIP: 1000, MaxTopics: 100000},
+		Limits:          defaultLimits(),
 	}
 	for _, s := range []string{"", "# nothing\n", "---\n", "~\n", "{}\n", "listen:\nlimits: {}\n"} {
 		c, err := Parse("ringcast.yaml", []byte(s))
@@ -274,4 +283,26 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("ParseACL of a valid config: %v", err)
 		}
 	})
+}
+
+func TestParseLimits(t *testing.T) {
+	c, err := Parse("ringcast.yaml", []byte(`
+limits:
+  read_timeout: 5s
+  write_timeout: 7s
+  idle_timeout: 1m
+  max_header_bytes: 8KiB
+  ready_max_connections: 5000
+  ready_max_heap_bytes: 1GiB
+  publish_rate_per_ip: 100
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := defaultLimits()
+	want.ReadTimeout, want.WriteTimeout, want.IdleTimeout = Duration(5*time.Second), Duration(7*time.Second), Duration(time.Minute)
+	want.MaxHeaderBytes, want.ReadyMaxConnections, want.ReadyMaxHeapBytes, want.PublishRatePerIP = 8<<10, 5000, 1<<30, 100
+	if c.Limits != want {
+		t.Fatalf("limits %+v, want %+v", c.Limits, want)
+	}
 }

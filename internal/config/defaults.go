@@ -16,6 +16,14 @@ const (
 	DefaultDrainTimeout    Duration = Duration(10 * time.Second)
 )
 
+// Defaults of the limits section's timeouts and header size.
+const (
+	DefaultReadTimeout    Duration = Duration(30 * time.Second)
+	DefaultWriteTimeout   Duration = Duration(30 * time.Second)
+	DefaultIdleTimeout    Duration = Duration(2 * time.Minute)
+	DefaultMaxHeaderBytes Size     = 4 << 10
+)
+
 // setDefaults fills every zero field that has a default, as written on
 // the field. It is the one place defaults are filled.
 func (c *Config) setDefaults() {
@@ -70,6 +78,10 @@ func (c *Config) setDefaults() {
 	orDefault(&c.Limits.MaxConnections, 100000)
 	orDefault(&c.Limits.MaxConnectionsPerIP, 1000)
 	orDefault(&c.Limits.MaxTopics, broker.DefaultMaxTopics)
+	orDefault(&c.Limits.ReadTimeout, DefaultReadTimeout)
+	orDefault(&c.Limits.WriteTimeout, DefaultWriteTimeout)
+	orDefault(&c.Limits.IdleTimeout, DefaultIdleTimeout)
+	orDefault(&c.Limits.MaxHeaderBytes, DefaultMaxHeaderBytes)
 }
 
 // orDefault sets *v to def when it is zero.

@@ -217,6 +217,12 @@ var badFiles = []struct {
 	{"jwt key empty", "auth:\n  jwt: {rsa_public_key_file: {{dir}}/empty.txt}\n", "auth.jwt.rsa_public_key_file", 2, "is empty"},
 	{"negative limit", "limits:\n  max_connections: -1\n", "limits.max_connections", 2, "-1 is negative"},
 	{"negative rate", "limits: {publish_rate_per_ip: -5}\n", "limits.publish_rate_per_ip", 1, "-5 is negative"},
+	{"negative read timeout", "limits: {read_timeout: -1s}\n", "limits.read_timeout", 1, `"-1s" is negative`},
+	{"negative write timeout", "limits:\n  write_timeout: -5ms\n", "limits.write_timeout", 2, `"-5ms" is negative`},
+	{"negative idle timeout", "limits: {idle_timeout: -1m}\n", "limits.idle_timeout", 1, `"-1m" is negative`},
+	{"tiny header limit", "limits: {max_header_bytes: 100}\n", "limits.max_header_bytes", 1, "100 is less than 1024 bytes"},
+	{"header limit not a size", "limits: {max_header_bytes: 8KB}\n", "limits.max_header_bytes", 1, "8KB"},
+	{"negative ready connections", "limits: {ready_max_connections: -1}\n", "limits.ready_max_connections", 1, "-1 is negative"},
 }
 
 func TestParseErrors(t *testing.T) {
