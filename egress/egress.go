@@ -45,6 +45,12 @@ type Config struct {
 	SSEHeartbeat    time.Duration         // SSE comment heartbeat period; 0: 15s
 	Publish         PublishFunc           // publishes mode=pubsub frames; nil: mode=pubsub is refused with 403
 
+	// ReconnectWindow spreads reconnects after Shutdown: each WebSocket
+	// subscriber's 1001 close says "draining; reconnect in <ms> ms" and
+	// each SSE stream ends with "retry: <ms>", ms uniform in [0,
+	// ReconnectWindow). 0: DefaultReconnectWindow (5s).
+	ReconnectWindow time.Duration
+
 	// KeepHijackedConns must equal the fasthttp.Server's field of that
 	// name. When true, each actor runs in its own goroutine and fasthttp
 	// frees the upgrade request's context at once (about 4.5 KB less per idle
@@ -93,8 +99,11 @@ func New(cfg Config) (*Egress, error) {
 	if cfg.MaxMessageBytes < 0 {
 		return nil, fmt.Errorf("egress: MaxMessageBytes (--max-message-bytes) is %d; it must be positive", cfg.MaxMessageBytes)
 	}
-	if cfg.PingInterval < 0 || cfg.SSEHeartbeat < 0 {
-		return nil, fmt.Errorf("egress: PingInterval (%v) and SSEHeartbeat (%v) must not be negative", cfg.PingInterval, cfg.SSEHeartbeat)
+	if cfg.ReconnectWindow == 0 {
+		cfg.ReconnectWindow = DefaultReconnectWindow
+	}
+	if cfg.PingInterval < 0 || cfg.SSEHeartbeat < 0 || cfg.ReconnectWindow < 0 {
+		return nil, fmt.Errorf("egress: PingInterval (%v), SSEHeartbeat (%v) and ReconnectWindow (%v) must not be negative", cfg.PingInterval, cfg.SSEHeartbeat, cfg.ReconnectWindow)
 	}
 	if cfg.Conns == nil {
 		cfg.Conns = httpx.NewConnMetrics(nil)
@@ -118,10 +127,12 @@ func New(cfg Config) (*Egress, error) {
 	return e, nil
 }
 
-// Shutdown closes every WebSocket subscriber with close code 1001, ends
-// every SSE stream and waits for every actor goroutine. When ctx ends first
-// it closes the remaining sockets at once, waits for their goroutines to
-// notice and returns ctx's error. New subscribers are refused with 503
+// Shutdown closes every WebSocket subscriber with close code 1001 and the
+// reason "draining; reconnect in <ms> ms", ends every SSE stream after a
+// "retry: <ms>" field (ms drawn per subscriber over ReconnectWindow), and
+// waits for every actor goroutine. When ctx ends first it closes the
+// remaining sockets at once, waits for their goroutines to notice and
+// returns ctx's error. New subscribers are refused with 503
 // draining from the moment Shutdown starts.
 func (e *Egress) Shutdown(ctx context.Context) error {
 	e.mu.Lock()

@@ -17,7 +17,9 @@ var retainedPool = sync.Pool{New: func() any {
 // Messages serves GET /v1/topics/{topic}/messages: a JSON array of the
 // retained messages' envelopes, oldest first, from `from` (default oldest;
 // a different `epoch` starts at the oldest), at most `limit` (default 100,
-// at most 1000). An unknown topic gives [] and is not created.
+// at most 1000). An unknown topic gives [] and is not created. With the
+// redis engine the messages come from Redis's history, the same on every
+// instance; 503 unavailable when it cannot be reached.
 func (e *Egress) Messages(ctx *fasthttp.RequestCtx, topic string) {
 	args := ctx.QueryArgs()
 	from := broker.Position{Kind: broker.Oldest}
@@ -35,19 +37,18 @@ func (e *Egress) Messages(ctx *fasthttp.RequestCtx, topic string) {
 		httpx.WriteError(ctx, fasthttp.StatusBadRequest, httpx.CodeBadRequest, err.Error())
 		return
 	}
-	ctx.SetStatusCode(fasthttp.StatusOK)
-	ctx.SetContentType("application/json")
-	t := e.b.Lookup(topic)
-	if t == nil {
-		ctx.Response.AppendBodyString("[]\n")
-		return
-	}
-	if epoch := args.Peek("epoch"); len(epoch) > 0 && string(epoch) != t.Epoch() {
-		from = broker.Position{Kind: broker.Oldest}
-	}
 	mp := retainedPool.Get().(*[]*broker.Message)
 	msgs := (*mp)[:limit]
-	n := t.Retained(from, msgs)
+	n, err := e.b.ReadRetained(topic, from, string(args.Peek("epoch")), msgs)
+	if err != nil {
+		retainedPool.Put(mp)
+		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
+		httpx.WriteError(ctx, fasthttp.StatusServiceUnavailable, httpx.CodeUnavailable,
+			"Redis (the engine that shares topics between instances) cannot be reached; retry later")
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType("application/json")
 	ctx.Response.AppendBodyString("[")
 	for i, m := range msgs[:n] {
 		if i > 0 {

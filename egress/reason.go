@@ -25,6 +25,7 @@ const (
 	closePolicy        = 1008
 	closeTooBig        = 1009
 	closeInternalError = 1011
+	closeTryAgainLater = 1013
 )
 
 // closeCode is the WebSocket close code sent for r, 0 for none.

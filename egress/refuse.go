@@ -28,6 +28,9 @@ func refuse(err error) refusal {
 	case errors.Is(err, broker.ErrClosed):
 		return refusal{fasthttp.StatusServiceUnavailable, httpx.CodeDraining, closeGoingAway,
 			"the server is shutting down; reconnect to another instance"}
+	case errors.Is(err, broker.ErrUnavailable):
+		return refusal{fasthttp.StatusServiceUnavailable, httpx.CodeUnavailable, closeTryAgainLater,
+			"Redis (the engine that shares topics between instances) cannot be reached; retry later"}
 	case errors.Is(err, broker.ErrTooManyTopics):
 		return refusal{fasthttp.StatusForbidden, httpx.CodeForbidden, closePolicy,
 			"topic limit reached: the server will not create another topic; subscribe to an existing one"}

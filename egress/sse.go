@@ -51,7 +51,10 @@ func (e *Egress) SSE(ctx *fasthttp.RequestCtx, topic string) {
 	h.Set("Cache-Control", "no-cache")
 	h.Set("X-Accel-Buffering", "no")
 	h.SetContentLength(-2) // the body runs until the connection closes
-	header := h.AppendBytes(nil)
+	// A comment follows the header at once: proxies that hold a response
+	// back until its first body bytes (nginx over HTTP/2) would otherwise
+	// keep a quiet topic's stream from opening until the first heartbeat.
+	header := append(h.AppendBytes(nil), heartbeat...)
 	ctx.HijackSetNoResponse(true)
 	ctx.Hijack(func(nc net.Conn) { e.serveSSE(nc, topic, p.opts, enc, header) })
 }
@@ -80,6 +83,9 @@ func (e *Egress) serveSSE(nc net.Conn, topic string, opts broker.SubscribeOption
 			}()
 			r = c.runSSE(header, closed)
 			c.sub.Close()
+			if r == reasonShutdown && e.draining.Load() {
+				_ = c.write(appendSSERetry(nil, e.reconnectHint()))
+			}
 		}
 		_ = c.raw.Close() // also ends watchPeer
 		e.unregister(c, r)

@@ -54,10 +54,10 @@ type wsSetup struct {
 // UTF-8 else binary; with format=json a text frame with the envelope. In
 // mode=pubsub every non-empty text or binary frame the client sends is
 // published, with the upgrade request's attributes. The server closes with
-// 1001 on shutdown, 1007 for a text frame that is not UTF-8, 1008 when
-// policy=disconnect fell behind a whole ring, 1009 for a frame over
-// MaxMessageBytes, 1011 when publishing failed, 1002 for a frame that
-// breaks RFC 6455.
+// 1001 on shutdown (with a reconnect hint, see Shutdown), 1007 for a text
+// frame that is not UTF-8, 1008 when policy=disconnect fell behind a whole
+// ring, 1009 for a frame over MaxMessageBytes, 1011 when publishing
+// failed, 1002 for a frame that breaks RFC 6455.
 func (e *Egress) WebSocket(ctx *fasthttp.RequestCtx, topic string) {
 	if e.draining.Load() {
 		writeDraining(ctx)
@@ -99,7 +99,7 @@ func (e *Egress) pinLatest(topic string, from broker.Position, epoch string) (br
 		return from, epoch
 	}
 	pinned := broker.Position{Kind: broker.AtSeq, Seq: 1}
-	if t := e.b.Lookup(topic); t != nil {
+	if t := e.b.Attached(topic); t != nil { // with the redis engine: the caught-up mirror
 		pinned.Seq = t.Head() + 1
 		if epoch == "" {
 			epoch = t.Epoch()
@@ -113,6 +113,11 @@ func (e *Egress) pinLatest(topic string, from broker.Position, epoch string) (br
 func (e *Egress) checkPolicy(ctx *fasthttp.RequestCtx, topic string, p broker.Policy) bool {
 	if p != broker.Block || e.b.AllowsBlock(topic) {
 		return true
+	}
+	if e.b.Shared() {
+		httpx.WriteError(ctx, fasthttp.StatusForbidden, httpx.CodeForbidden,
+			"policy=block is not available with the redis engine: a subscriber cannot hold back publishers on other instances; use drop-oldest or disconnect and resume with from")
+		return false
 	}
 	httpx.WriteError(ctx, fasthttp.StatusForbidden, httpx.CodeForbidden,
 		"policy=block is not allowed on topic "+strconv.Quote(topic)+": only topics whose configuration rule has allow_block: true may use it")
@@ -167,7 +172,7 @@ func (e *Egress) serveWS(ws *websocket.Conn, s *wsSetup) {
 		w.abortFn = w.cancel
 	}
 	if !e.register(&w.conn) {
-		w.reject(closeGoingAway, "server shutting down")
+		w.reject(closeGoingAway, drainCloseText(e.reconnectHint()))
 		return
 	}
 	e.hijacked(func() { w.serve(s.opts) })

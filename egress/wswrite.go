@@ -85,6 +85,9 @@ func (w *wsConn) closeText(r reason) string {
 	case reasonLapped:
 		return "fell behind by a whole ring (policy=disconnect); reconnect with from=<last seq + 1>"
 	case reasonShutdown:
+		if w.e.draining.Load() {
+			return drainCloseText(w.e.reconnectHint())
+		}
 		return "server shutting down"
 	case reasonBadUTF8:
 		return "text frame is not valid UTF-8; it was not accepted"

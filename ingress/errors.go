@@ -46,6 +46,10 @@ func refuse(err error) refusal {
 		return refusal{fasthttp.StatusServiceUnavailable, httpx.CodeBackpressure,
 			"a block subscriber held the topic's ring full past the publish timeout (--publish-timeout); nothing was accepted, retry later",
 			websocket.CloseTryAgainLater, "a block subscriber holds the topic's ring full"}
+	case errors.Is(err, broker.ErrUnavailable):
+		return refusal{fasthttp.StatusServiceUnavailable, httpx.CodeUnavailable,
+			"Redis (the engine that shares topics between instances) cannot be reached; nothing was accepted, retry later",
+			websocket.CloseTryAgainLater, "Redis cannot be reached"}
 	case errors.Is(err, broker.ErrClosed): // also ErrDraining
 		return refusal{fasthttp.StatusServiceUnavailable, httpx.CodeDraining,
 			"the server is shutting down; nothing was accepted, publish to another instance",

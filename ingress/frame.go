@@ -38,6 +38,9 @@ func (i *Ingress) PublishFrame(ctx context.Context, topic string, data []byte, a
 // publishFrame accepts a WebSocket frame's message m and counts it, or its
 // refusal. One frame in 64 observes its duration.
 func (i *Ingress) publishFrame(ctx context.Context, topic string, m *broker.Message) error {
+	if i.pace != nil && i.pace(ctx, m.Attrs[httpx.AttrRemoteAddr]) != nil {
+		return ErrDraining
+	}
 	var start time.Time
 	sample := sampleWS()
 	if sample {

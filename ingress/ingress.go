@@ -31,6 +31,12 @@ type Config struct {
 	MaxBatchBytes   int                   // --max-batch-bytes; 0: 16 MiB
 	PublishTimeout  time.Duration         // --publish-timeout, how long an HTTP publish waits for block subscribers (the broker's own PublishTimeout bounds it too); 0: 5s
 	PingInterval    time.Duration         // WebSocket publisher keepalive, a dead peer is closed within 2 intervals; 0: 20s
+	// Pace runs before each WebSocket frame (mode=pub and, through
+	// PublishFrame, mode=pubsub) is published, with the publisher's
+	// address; it waits as long as the server's publish_rate_per_ip
+	// requires, so the connection is not read meanwhile. An error (ctx
+	// ended) gives the frame up as ErrDraining. nil: no wait.
+	Pace func(ctx context.Context, remoteAddr string) error
 }
 
 // Ingress is the publish side of the HTTP server. Create it with New and
@@ -44,6 +50,7 @@ type Ingress struct {
 	timeout    time.Duration
 	ping       time.Duration
 	upgrader   websocket.FastHTTPUpgrader
+	pace       func(ctx context.Context, remoteAddr string) error
 
 	// ctx is cancelled by Shutdown; publishes waiting for block
 	// subscribers give up on it.
@@ -99,6 +106,7 @@ func New(cfg Config) (*Ingress, error) {
 		timeout:    cfg.PublishTimeout,
 		ping:       cfg.PingInterval,
 		pubs:       map[*wsPublisher]struct{}{},
+		pace:       cfg.Pace,
 	}
 	i.ctx, i.cancel = context.WithCancel(context.Background())
 	i.upgrader = newUpgrader(i)

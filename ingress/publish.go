@@ -33,7 +33,8 @@ var noWait = func() context.Context {
 // 413 too_large (over MaxMessageBytes), 503 backpressure with Retry-After
 // (block subscribers held the ring full for PublishTimeout), 503 draining
 // (Shutdown, or the broker closed), 403 forbidden (the broker's topic limit
-// is reached), 400 bad_topic.
+// is reached), 400 bad_topic, 503 unavailable with Retry-After (the redis
+// engine cannot reach Redis).
 func (i *Ingress) Publish(ctx *fasthttp.RequestCtx, topic string) {
 	start := time.Now()
 	body := ctx.PostBody()
@@ -78,7 +79,7 @@ func (i *Ingress) publishHTTP(topic string, ms []*broker.Message) error {
 // refuseHTTP answers a failed publish and counts it.
 func (i *Ingress) refuseHTTP(ctx *fasthttp.RequestCtx, err error) {
 	r := refuse(err)
-	if r.code == httpx.CodeBackpressure {
+	if r.code == httpx.CodeBackpressure || r.code == httpx.CodeUnavailable {
 		ctx.Response.Header.Set(fasthttp.HeaderRetryAfter, "1")
 	}
 	i.fail(ctx, r.status, r.code, r.sentence)

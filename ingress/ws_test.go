@@ -335,6 +335,26 @@ func TestWebSocketDeadPeer(t *testing.T) {
 	}
 }
 
+// TestWebSocketFramesKeepAlive: frames push the read deadline back like
+// pongs do. The peer never answers a ping but sends a frame every half
+// interval for four intervals, twice as long as a silent peer lasts, and
+// stays connected; once it stops, it is closed.
+func TestWebSocketFramesKeepAlive(t *testing.T) {
+	const interval = 200 * time.Millisecond
+	ts := newTestServer(t, broker.Config{}, Config{PingInterval: interval})
+	c := ts.dial(t, "frames", false, nil) // never reads, so never answers a ping
+	const frames = 8
+	for n := range frames {
+		write(t, c, websocket.BinaryMessage, []byte{byte(n)})
+		eventually(t, "the frame", func() bool { return ts.head("frames") == uint64(n+1) })
+		if ts.wsOpen() != 1 {
+			t.Fatalf("closed after %d frames half an interval apart", n+1)
+		}
+		time.Sleep(interval / 2)
+	}
+	eventually(t, "the silent peer to be closed", func() bool { return ts.wsOpen() == 0 })
+}
+
 func TestWebSocketHandshakeRefused(t *testing.T) {
 	ts := newTestServer(t, broker.Config{}, Config{})
 	resp, err := ts.client.Get(ts.url + "/v1/topics/h/ws?mode=pub")

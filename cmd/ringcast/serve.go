@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,6 +30,7 @@ type serveFlags struct {
 	drainTimeout    time.Duration
 	configFile      string
 	showVersion     bool
+	redis           string // --redis: host:port[,host:port]
 }
 
 func newServeFlags(stderr io.Writer) (*flag.FlagSet, *serveFlags) {
@@ -43,6 +43,7 @@ func newServeFlags(stderr io.Writer) (*flag.FlagSet, *serveFlags) {
 	fs.DurationVar(&f.publishTimeout, "publish-timeout", server.DefaultPublishTimeout, "how long a publish waits for block subscribers before 503 backpressure")
 	fs.DurationVar(&f.drainTimeout, "drain-timeout", server.DefaultDrainTimeout, "how long shutdown may take")
 	fs.StringVar(&f.configFile, "config", "", "YAML configuration file (see CONFIG.md)")
+	fs.StringVar(&f.redis, "redis", "", "share topics with other instances through Redis at HOST:PORT (several, comma-separated: Redis Cluster); the short form of engine.type: redis")
 	fs.BoolVar(&f.showVersion, "version", false, "print the version and exit")
 	return fs, f
 }
@@ -70,6 +71,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer reloadOnHUP(s, cfg.Logger)()
 	return s.Run(ctx)
 }
 
@@ -80,24 +82,34 @@ func serverConfig(fs *flag.FlagSet, f *serveFlags) (server.Config, error) {
 		Listen: f.listen, RingSize: f.ringSize, MaxMessageBytes: f.maxMessageBytes,
 		MaxBatchBytes: f.maxBatchBytes, PublishTimeout: f.publishTimeout, DrainTimeout: f.drainTimeout,
 	}
-	if f.configFile == "" {
-		return cfg, nil
+	// Without a file the defaults apply, limits included, as with an empty
+	// file.
+	var file *config.Config
+	var err error
+	name := f.configFile
+	if name == "" {
+		name = "the default configuration"
+		file, err = config.Parse(name, nil)
+	} else {
+		file, err = config.Load(name)
 	}
-	file, err := config.Load(f.configFile)
 	if err != nil {
-		return cfg, err
-	}
-	if err := unsupported(f.configFile, file); err != nil {
 		return cfg, err
 	}
 	if cfg.Rules, err = file.BrokerRules(); err != nil {
 		return cfg, err
 	}
 	if cfg.Auth, err = auth.New(file.Auth); err != nil {
-		return cfg, fmt.Errorf("%s: %w", f.configFile, err)
+		return cfg, fmt.Errorf("%s: %w", name, err)
 	}
 	cfg.MaxTopics = file.Limits.MaxTopics
+	cfg.TLS, cfg.ACL, cfg.TrustedProxies = file.TLS, file.ACL, file.TrustedProxies
+	cfg.Limits = serverLimits(file.Limits)
 	cfg.Destinations, cfg.Sources = file.Destinations, file.Sources
+	if err := applyRedis(&cfg, file, f.redis); err != nil {
+		return cfg, fmt.Errorf("%s: %w", name, err)
+	}
+	cfg.DocumentRoot = file.DocumentRoot
 	given := map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
 	if !given["listen"] && file.Listen != "" {
@@ -116,30 +128,4 @@ func serverConfig(fs *flag.FlagSet, f *serveFlags) (server.Config, error) {
 		cfg.DrainTimeout = time.Duration(file.DrainTimeout)
 	}
 	return cfg, nil
-}
-
-// errUnsupported is what unsupported wraps.
-var errUnsupported = errors.New("is valid but not supported by this build yet; remove it to start")
-
-// unsupported refuses the sections this build cannot honour, rather than
-// start without them: silently ignoring an ACL or TLS would expose the
-// broker.
-func unsupported(name string, c *config.Config) error {
-	defaults := config.Limits{MaxConnections: 100000, MaxConnectionsPerIP: 1000, MaxTopics: c.Limits.MaxTopics}
-	for _, s := range []struct {
-		key string
-		set bool
-	}{
-		{"document_root", c.DocumentRoot != ""},
-		{"engine.type: redis", c.Engine.Type == config.EngineRedis},
-		{"tls", c.TLS.CertFile != ""},
-		{"acl", c.ACL != ""},
-		{"trusted_proxies", len(c.TrustedProxies) > 0},
-		{"limits (other than max_topics)", c.Limits != defaults},
-	} {
-		if s.set {
-			return fmt.Errorf("%s: %s %w", name, s.key, errUnsupported)
-		}
-	}
-	return nil
 }

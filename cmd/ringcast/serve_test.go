@@ -60,11 +60,30 @@ sources:
 	}
 }
 
-func TestConfigErrorsAndUnsupportedSections(t *testing.T) {
+// TestDefaultsWithoutAFile: serve without --config applies the same
+// defaults as an empty file, the connection limits included.
+func TestDefaultsWithoutAFile(t *testing.T) {
+	empty := writeConfig(t, "")
+	for _, args := range [][]string{nil, {"--config", empty}} {
+		fs, f := newServeFlags(io.Discard)
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := serverConfig(fs, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if l := cfg.Limits; l.MaxConnections != 100000 || l.MaxConnectionsPerIP != 1000 || cfg.MaxTopics != 100000 || cfg.Redis != nil {
+			t.Errorf("%v: limits %+v, max topics %d, redis %v", args, l, cfg.MaxTopics, cfg.Redis)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
 	cases := map[string]string{
 		"ring_size: 1000\n":                "ring_size",
-		"acl: \"-0.0.0.0/0,+127.0.0.1\"\n": "acl",
-		"limits:\n  max_connections: 10\n": "limits",
+		"acl: \"127.0.0.1\"\n":             "acl",
+		"limits:\n  max_connections: -1\n": "limits",
 		"bogus: 1\n":                       "bogus",
 	}
 	for text, key := range cases {

@@ -18,6 +18,9 @@ const (
 	CodeForbidden        = "forbidden"
 	CodeBackpressure     = "backpressure"
 	CodeDraining         = "draining"
+	CodeUnavailable      = "unavailable"  // 503: the redis engine cannot reach Redis
+	CodeRateLimited      = "rate_limited" // 429: over limits.publish_rate_per_ip
+	CodeOverloaded       = "overloaded"   // 503: over limits.max_connections(_per_ip), or /readyz over a ready_max_* threshold
 )
 
 // errorBody is the contract's JSON error.

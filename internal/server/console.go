@@ -13,7 +13,9 @@ import (
 )
 
 // console serves the embedded web console: index.html for "/", its other
-// files by name. It reports false when no file matches.
+// files by name. urlPath is relative to where the console lives: / without
+// a document root, /console/ with one (consoleOrStatic). It reports false
+// when no file matches.
 func (s *Server) console(ctx *fasthttp.RequestCtx, urlPath string) bool {
 	name := strings.TrimPrefix(path.Clean(urlPath), "/")
 	if name == "" {

@@ -205,7 +205,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	// allows a single topic.
 	held := start(t, Config{RingSize: 8, PublishTimeout: 50 * time.Millisecond, Rules: []broker.TopicRule{{Match: "held", AllowBlock: true}}})
 	limited := start(t, Config{MaxTopics: 1})
-	c := newSpecChecker(t, ts.base, held.base, limited.base)
+	// One message a second per address, and a heap threshold of a byte.
+	rated := start(t, Config{Limits: Limits{PublishRatePerIP: 1, ReadyMaxHeapBytes: 1}})
+	c := newSpecChecker(t, ts.base, held.base, limited.base, rated.base)
 	big := strings.Repeat("x", 64)
 	octets := []string{"Content-Type", "application/octet-stream"}
 	cases := []specCase{
@@ -308,6 +310,13 @@ func TestOpenAPIConformance(t *testing.T) {
 	c.run(limited.base, specCase{method: "POST", path: "/v1/topics/one", body: "x", header: octets, status: 201})
 	c.run(limited.base, specCase{method: "POST", path: "/v1/topics/two", body: "x", status: 403, code: "forbidden"})
 	c.run(limited.base, specCase{method: "POST", path: "/v1/topics/two/batch", body: "x", status: 403, code: "forbidden"})
+
+	// 429 rate_limited: a batch of 1000 leaves the address 999 seconds in
+	// debt. 503 overloaded on /readyz: over ready_max_heap_bytes.
+	c.run(rated.base, specCase{method: "POST", path: "/v1/topics/r/batch", body: strings.Repeat("x\n", 1000), header: octets, status: 201})
+	c.run(rated.base, specCase{method: "POST", path: "/v1/topics/r", body: "x", status: 429, code: "rate_limited"})
+	c.run(rated.base, specCase{method: "POST", path: "/v1/topics/r/batch", body: "x\n", status: 429, code: "rate_limited"})
+	c.run(rated.base, specCase{method: "GET", path: "/readyz", status: 503, code: "overloaded"})
 
 	// Every documented answer was seen, but those that need
 	// authentication.

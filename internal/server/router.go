@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/ringcast/ringcast/broker"
+	"github.com/ringcast/ringcast/internal/edge"
 	"github.com/ringcast/ringcast/internal/httpx"
 )
 
@@ -23,6 +24,9 @@ import (
 // metrics and destination status are exposed is the operator's decision
 // (bind or firewall them).
 func (s *Server) route(ctx *fasthttp.RequestCtx) {
+	if s.ambiguousFraming(ctx) {
+		return
+	}
 	path := string(ctx.URI().PathOriginal())
 	switch path {
 	case "/healthz":
@@ -51,7 +55,7 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 		s.routeTopic(ctx, rest)
 		return
 	}
-	if !strings.HasPrefix(path, "/v1/") && s.console(ctx, path) {
+	if !strings.HasPrefix(path, "/v1/") && s.consoleOrStatic(ctx, path) {
 		return
 	}
 	httpx.WriteError(ctx, fasthttp.StatusNotFound, httpx.CodeNotFound, "no route for "+path+"; see /v1/topics")
@@ -105,12 +109,16 @@ func (s *Server) routeTopic(ctx *fasthttp.RequestCtx, rest string) {
 	switch action {
 	case "":
 		if publish {
-			s.ingress.Publish(ctx, topic)
+			if s.allowPublish(ctx, 1) {
+				s.ingress.Publish(ctx, topic)
+			}
 		} else {
 			s.topicStats(ctx, topic)
 		}
 	case "batch":
-		s.ingress.Batch(ctx, topic)
+		if s.allowPublish(ctx, batchCost(ctx.PostBody())) {
+			s.ingress.Batch(ctx, topic)
+		}
 	case "ws":
 		switch mode := string(ctx.QueryArgs().Peek("mode")); mode {
 		case "pub":
@@ -173,7 +181,18 @@ func (s *Server) requestError(ctx *fasthttp.RequestCtx, err error) {
 	}
 	var small *fasthttp.ErrSmallBuffer
 	if errors.As(err, &small) {
-		httpx.WriteError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, httpx.CodeBadRequest, "request headers are too large")
+		s.edgeMetrics.Rejected(edge.LimitHeaderSize).Inc()
+		httpx.WriteError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, httpx.CodeBadRequest, "request headers are too large (limits.max_header_bytes)")
+		return
+	}
+	if ne := net.Error(nil); errors.As(err, &ne) && ne.Timeout() {
+		if s.draining.Load() { // cut by shutdownHTTP
+			ctx.Response.Header.Set("Retry-After", "1")
+			httpx.WriteError(ctx, fasthttp.StatusServiceUnavailable, httpx.CodeDraining, "the server is draining; retry on another instance")
+			return
+		}
+		s.edgeMetrics.Rejected(edge.LimitReadTimeout).Inc()
+		httpx.WriteError(ctx, fasthttp.StatusRequestTimeout, httpx.CodeBadRequest, "the request was not received within limits.read_timeout")
 		return
 	}
 	httpx.WriteError(ctx, fasthttp.StatusBadRequest, httpx.CodeBadRequest, "malformed HTTP request: "+err.Error())

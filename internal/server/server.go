@@ -21,7 +21,9 @@ import (
 	"github.com/ringcast/ringcast/ingress"
 	"github.com/ringcast/ringcast/internal/auth"
 	"github.com/ringcast/ringcast/internal/config"
+	"github.com/ringcast/ringcast/internal/edge"
 	"github.com/ringcast/ringcast/internal/httpx"
+	"github.com/ringcast/ringcast/internal/redisengine"
 )
 
 // Defaults of the contract's flags (API.md).
@@ -59,6 +61,23 @@ type Config struct {
 	// it from the file's auth section). nil: no auth, everyone may
 	// publish and subscribe.
 	Auth *auth.Authenticator
+	// Redis, when set, runs the redis engine (engine.type: redis,
+	// --redis): several instances share topics through Redis. nil: the
+	// memory engine, topics live in this process only.
+	Redis *redisengine.Config
+	// DocumentRoot, when set, is a directory whose files are served at /
+	// (index.html for /), and the console moves to /console/ (static.go).
+	// New fails unless it is a directory. "": the console at /.
+	DocumentRoot string
+	// The network edge (edge.go): TLS serves HTTPS and WSS (zero: plain
+	// HTTP); ACL is the acl key ("": everyone); TrustedProxies are the
+	// CIDRs or IPs whose PROXY protocol and X-Forwarded-For are believed
+	// (nil: none); Limits bound connections, publish rates, timeouts and
+	// header size (zero: unlimited, with default timeouts).
+	TLS            config.ServerTLS
+	ACL            string
+	TrustedProxies []string
+	Limits         Limits
 }
 
 // Server is a running Ringcast: broker, ingress, egress and the listener.
@@ -76,8 +95,18 @@ type Server struct {
 	metrics  fasthttp.RequestHandler
 	ln       net.Listener
 	draining atomic.Bool
-	serveErr chan error
-	stopOnce sync.Once
+	engine   *redisengine.Engine // nil: the memory engine
+	static   *staticFiles        // Config.DocumentRoot; nil: none
+	// The network edge (edge.go).
+	acl         edge.ACL
+	trusted     edge.Nets
+	cert        *edge.Certificate // nil: no TLS
+	rate        *edge.RateLimiter // nil: no publish_rate_per_ip
+	edgeMetrics *edge.Metrics
+	edgeLn      *edge.Listener
+	served      servedConns // for Shutdown (conns.go)
+	serveErr    chan error
+	stopOnce    sync.Once
 }
 
 // New validates cfg, fills its defaults and builds the server; Start
@@ -114,7 +143,18 @@ func New(cfg Config) (*Server, error) {
 		cfg.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, reg: cfg.Registry, serveErr: make(chan error, 1)}
+	if s.static, err = newStaticFiles(cfg.DocumentRoot); err != nil {
+		return nil, err
+	}
+	if err := s.newEdge(); err != nil {
+		return nil, err
+	}
+	eng, err := s.newEngine()
+	if err != nil {
+		return nil, err
+	}
 	s.broker, err = broker.New(broker.Config{
+		Engine:         eng,
 		RingSize:       cfg.RingSize,
 		PublishTimeout: cfg.PublishTimeout,
 		IdleTimeout:    cfg.TopicIdle,
@@ -123,8 +163,10 @@ func New(cfg Config) (*Server, error) {
 		Registerer:     s.reg,
 	})
 	if err != nil {
+		s.closeEngine()
 		return nil, fmt.Errorf("server: --ring-size or topic rules: %w", err)
 	}
+	s.startEngine()
 	s.conns = httpx.NewConnMetrics(s.reg)
 	s.ingress, err = ingress.New(ingress.Config{
 		Broker:          s.broker,
@@ -134,6 +176,7 @@ func New(cfg Config) (*Server, error) {
 		MaxBatchBytes:   cfg.MaxBatchBytes,
 		PublishTimeout:  cfg.PublishTimeout,
 		PingInterval:    cfg.PingInterval,
+		Pace:            s.pacer(),
 	})
 	if err != nil {
 		s.broker.Close()
@@ -146,6 +189,10 @@ func New(cfg Config) (*Server, error) {
 		MaxMessageBytes: cfg.MaxMessageBytes,
 		PingInterval:    cfg.PingInterval,
 		SSEHeartbeat:    cfg.SSEHeartbeat,
+		// Drained subscribers are told to reconnect within half the drain
+		// timeout, so a rolling restart's clients are back before the next
+		// instance drains.
+		ReconnectWindow: cfg.DrainTimeout / 2,
 		Publish:         s.ingress.PublishFrame,
 		// Upgraded connections keep no fasthttp goroutine or wrapper:
 		// 13.3 KiB per idle subscriber instead of 18.0 (egress's memory test).
@@ -161,13 +208,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.metrics = fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
 	s.http = &fasthttp.Server{
-		Handler:            s.route,
+		Handler:            s.handle,
 		ErrorHandler:       s.requestError,
 		ConnState:          s.connState,
 		Name:               "ringcast",
 		MaxRequestBodySize: max(cfg.MaxBatchBytes, cfg.MaxMessageBytes),
-		ReadTimeout:        60 * time.Second,
-		IdleTimeout:        2 * time.Minute,
+		ReadTimeout:        s.cfg.Limits.ReadTimeout,
+		WriteTimeout:       s.cfg.Limits.WriteTimeout, // hijacked streams and WebSockets have their deadlines cleared
+		IdleTimeout:        s.cfg.Limits.IdleTimeout,
+		ReadBufferSize:     s.cfg.Limits.MaxHeaderBytes,
 		CloseOnShutdown:    true,
 		KeepHijackedConns:  true, // egress and ingress close what they hijack
 		NoDefaultDate:      true,
@@ -181,15 +230,16 @@ func (s *Server) Broker() *broker.Broker { return s.broker }
 
 // Start listens on the configured address and serves in the background.
 func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.cfg.Listen)
+	ln, err := s.listen()
 	if err != nil {
 		s.broker.Close()
 		return fmt.Errorf("server: cannot listen on %s (--listen): %w", s.cfg.Listen, err)
 	}
-	s.ln = ln
+	s.ln, s.edgeLn = ln, ln
 	go func() { s.serveErr <- s.http.Serve(ln) }()
 	s.log.Info("ringcast serving", "addr", ln.Addr().String())
 	s.dests.Start()
+	s.attachDestinationTopics()
 	s.sources.Start()
 	return nil
 }
@@ -233,7 +283,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs := make([]error, 5)
 		wg.Go(func() { errs[0] = s.egress.Shutdown(ctx) })
 		wg.Go(func() { errs[1] = s.ingress.Shutdown(ctx) })
-		wg.Go(func() { errs[2] = s.http.ShutdownWithContext(ctx) })
+		wg.Go(func() { errs[2] = s.shutdownHTTP(ctx) })
 		wg.Go(func() { errs[3] = s.sources.Shutdown(ctx) })
 		wg.Go(func() { errs[4] = s.dests.Shutdown(ctx) })
 		wg.Wait()

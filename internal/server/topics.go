@@ -17,7 +17,11 @@ func (s *Server) listTopics(ctx *fasthttp.RequestCtx) {
 	if !ok {
 		return
 	}
-	list := s.broker.Topics()
+	list, err := s.broker.AllTopics()
+	if err != nil {
+		writeUnavailable(ctx)
+		return
+	}
 	if s.cfg.Auth != nil {
 		list = slices.DeleteFunc(list, func(st broker.Stats) bool { return !g.CanSubscribe(st.Topic) })
 	}
@@ -29,11 +33,17 @@ func (s *Server) listTopics(ctx *fasthttp.RequestCtx) {
 }
 
 // topicStats answers GET /v1/topics/{topic}; it never creates the topic.
+// With the redis engine both answers come from Redis (503 unavailable
+// when it cannot be reached), with this instance's subscribers and
+// dropped counts.
 func (s *Server) topicStats(ctx *fasthttp.RequestCtx, topic string) {
-	t := s.broker.Lookup(topic)
-	if t == nil {
+	st, ok, err := s.broker.TopicStats(topic)
+	switch {
+	case err != nil:
+		writeUnavailable(ctx)
+	case !ok:
 		httpx.WriteError(ctx, fasthttp.StatusNotFound, httpx.CodeNotFound, "topic "+quote(topic)+" does not exist")
-		return
+	default:
+		httpx.WriteJSON(ctx, fasthttp.StatusOK, st)
 	}
-	httpx.WriteJSON(ctx, fasthttp.StatusOK, t.Stats())
 }
