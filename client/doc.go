@@ -24,6 +24,12 @@
 // if the server still retains it, and is reported as a Gap if not. A 4xx
 // refusal of a reconnection is final: Next returns it as an *APIError.
 //
+// A draining server says when to come back, a different wait for each of
+// its subscribers: a WebSocket closes with 1001 and the reason "draining;
+// reconnect in <ms> ms", an SSE stream ends after a "retry: <ms>" field.
+// Next then waits that long (at most a minute) plus its backoff, so that
+// the subscribers of a restarting instance do not all reconnect at once.
+//
 // Subscriptions always ask the server for format=json, over WebSocket by
 // default or server-sent events (SubscribeOptions.Transport).
 //

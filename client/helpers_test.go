@@ -32,10 +32,16 @@ var fasthttpWorker = goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.(*wor
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
-// runServer starts a real server on cfg.Listen (127.0.0.1:0 when empty).
+// runServer starts a real server on cfg.Listen (127.0.0.1:0 when empty),
+// with a drain timeout of 1 s unless cfg sets one.
 func runServer(cfg server.Config) (*server.Server, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.DrainTimeout == 0 {
+		// Drained subscribers are told to come back within half of it:
+		// keep restarts in tests quick.
+		cfg.DrainTimeout = time.Second
 	}
 	cfg.Logger = quiet
 	s, err := server.New(cfg)

@@ -68,7 +68,10 @@ func answerPings(ws *websocket.Conn) {
 func (s *wsStream) read() ([]byte, error) {
 	_ = s.ws.SetReadDeadline(time.Now().Add(idleTimeout))
 	_, data, err := s.ws.ReadMessage()
-	return data, err
+	if err != nil {
+		return nil, withCloseHint(err)
+	}
+	return data, nil
 }
 
 func (s *wsStream) close() {
@@ -81,11 +84,13 @@ func (s *wsStream) close() {
 // sseStream is a server-sent events subscription with format=json: each
 // event's one data line is an envelope.
 type sseStream struct {
-	body   io.ReadCloser
-	r      *bufio.Reader
-	cancel context.CancelFunc // ends the request
-	idle   *time.Timer        // cancels a stream silent for idleTimeout while read waits
-	data   []byte
+	body     io.ReadCloser
+	r        *bufio.Reader
+	cancel   context.CancelFunc // ends the request
+	idle     *time.Timer        // cancels a stream silent for idleTimeout while read waits
+	data     []byte
+	retry    time.Duration // the last "retry" field's value
+	hasRetry bool
 }
 
 // openSSE subscribes over server-sent events.
@@ -130,7 +135,9 @@ func (c *Client) openSSE(ctx context.Context, topic string, q url.Values) (strea
 }
 
 // read returns the data of the next event that has any, skipping comments
-// (heartbeats) and the id and event fields: the envelope has the seq.
+// (heartbeats) and the id and event fields: the envelope has the seq. A
+// retry field is kept: when the stream then ends, the error carries it as
+// the server's reconnect hint.
 func (s *sseStream) read() ([]byte, error) {
 	s.data = s.data[:0]
 	hasData := false
@@ -149,7 +156,11 @@ func (s *sseStream) read() ([]byte, error) {
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return nil, errors.New("the server ended the event stream")
+				err = errors.New("the server ended the event stream")
+				if s.hasRetry {
+					return nil, &hintedError{err: err, after: s.retry}
+				}
+				return nil, err
 			}
 			return nil, err
 		}
@@ -166,6 +177,11 @@ func (s *sseStream) read() ([]byte, error) {
 			}
 			s.data = append(s.data, v...)
 			hasData = true
+		case bytes.HasPrefix(line, []byte("retry:")):
+			// A draining server's hint of when to reconnect.
+			if d, ok := parseSSERetry(bytes.TrimPrefix(line[len("retry:"):], []byte{' '})); ok {
+				s.retry, s.hasRetry = d, true
+			}
 		}
 	}
 }

@@ -241,7 +241,8 @@ func (s *Subscription) deliver(m Message) {
 }
 
 // reconnect waits the backoff (unless the last connection was dropped by
-// a cancelled Next), then connects. It returns an error only if
+// a cancelled Next), plus the server's reconnect hint if the connection
+// ended with one, then connects. It returns an error only if
 // ctx or the subscription ended, or the server refused for good; a failed
 // dial is left in s.lost for the next round.
 func (s *Subscription) reconnect(ctx context.Context) error {
@@ -255,6 +256,9 @@ func (s *Subscription) reconnect(ctx context.Context) error {
 		var ae *APIError
 		if errors.As(s.lost, &ae) {
 			wait = max(wait, ae.RetryAfter)
+		}
+		if hint, ok := reconnectHintOf(s.lost); ok {
+			wait += hint // a draining server spreads its subscribers' returns
 		}
 		if s.opts.OnDisconnect != nil {
 			s.opts.OnDisconnect(s.lost, wait)

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 
 import WebSocket from 'ws';
 
-import { RingcastClient, State, publish, publishBatch, publisher, subscribe } from '../static/ringcast.js';
+import { RingcastClient, State, publish, publishBatch, publisher, reconnectHint, subscribe } from '../static/ringcast.js';
 import { Server, startNoWebSocketProxy, startProxy, startServer, waitFor } from './helpers.mjs';
 
 const fast = { base: 50, max: 400, min: 20 };
@@ -299,4 +299,51 @@ describe('across server restarts', () => {
       await srv.stop();
     }
   });
+
+  test('a draining server spreads reconnects: its hint is waited, over WebSocket and SSE', async () => {
+    // --drain-timeout 4s: hints are spread over [0, 2000) ms.
+    const srv = await startServer({ args: ['--drain-timeout', '4s'] });
+    try {
+      const recs = [];
+      const subs = [];
+      for (let i = 0; i < 8; i++) {
+        const r = recorder();
+        const transport = i % 2 ? 'sse' : 'ws';
+        r.transport = transport;
+        recs.push(r);
+        subs.push(subscribe('hinted', { baseURL: srv.url, from: 'latest', transport, ...r.opts }));
+      }
+      for (const r of recs) await r.live();
+      await srv.restart();
+      for (const r of recs) await r.live(2);
+      await srv.publish('hinted', 'after');
+      for (const r of recs) await r.count(1);
+      const hints = { ws: [], sse: [] };
+      for (const r of recs) {
+        const first = r.states.find((s) => s.state === State.RECONNECTING && s.delay > 0);
+        assert.ok(first, `${r.transport}: no reconnect wait in ${JSON.stringify(r.states)}`);
+        if (first.hint !== undefined) {
+          assert.ok(first.hint >= 0 && first.hint < 2000, `${r.transport}: hint ${first.hint} outside [0, 2000)`);
+          assert.ok(first.delay >= first.hint, `${r.transport}: delay ${first.delay} < hint ${first.hint}`);
+          hints[r.transport].push(first.hint);
+        }
+      }
+      assert.ok(hints.ws.length >= 3, `WebSocket hints: ${hints.ws}`);
+      assert.ok(hints.sse.length >= 3, `SSE hints: ${hints.sse}`);
+      for (const sub of subs) sub.close();
+    } finally {
+      await srv.stop();
+    }
+  });
+});
+
+test('reconnectHint reads a 1001 reason or an SSE retry, capped at a minute', () => {
+  assert.equal(reconnectHint({ code: 1001, reason: 'draining; reconnect in 1234 ms' }), 1234);
+  assert.equal(reconnectHint({ code: 1001, reason: 'draining; reconnect in 0 ms' }), 0);
+  assert.equal(reconnectHint({ code: 1001, reason: 'server shutting down' }), 0);
+  assert.equal(reconnectHint({ code: 1000, reason: 'draining; reconnect in 1234 ms' }), 0);
+  assert.equal(reconnectHint({ code: 0, reason: '', retry: 250 }), 250);
+  assert.equal(reconnectHint({ code: 0, reason: '', retry: 999999999 }), 60000);
+  assert.equal(reconnectHint({ code: 0, reason: '', retry: undefined }), 0);
+  assert.equal(reconnectHint(null), 0);
 });

@@ -505,3 +505,36 @@ describe('with auth on', () => {
     }
   });
 });
+
+test('with a document root the console lives at /console and / is the site', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ringcast-docroot-'));
+  fs.writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>site</title><h1 id="site">my site</h1>\n');
+  const cfg = path.join(dir, 'ringcast.yaml');
+  fs.writeFileSync(cfg, `document_root: ${JSON.stringify(dir)}\n`);
+  const own = await startServer({ args: ['--config', cfg] });
+  try {
+    const site = await browser.newPage();
+    await site.goto(`${own.url}/`);
+    assert.equal(await site.textContent('#site'), 'my site');
+    await site.close();
+
+    const page = await browser.newPage();
+    page.errors = [];
+    page.on('pageerror', (err) => page.errors.push(err));
+    await page.goto(`${own.url}/console?topic=docroot`); // redirected to /console/?topic=docroot
+    assert.equal(new URL(page.url()).pathname, '/console/');
+    await live(page);
+    await own.publish('docroot', 'from the server');
+    await sendFrom(page, 'from the page');
+    assert.deepEqual(await rowsUntil(page, 2, 'two rows on the console under /console/'), [
+      ['msg', 1, 'from the server'],
+      ['msg', 2, 'from the page'],
+    ]);
+    await shot(page, 'console-under-document-root');
+    noErrors(page);
+    await page.close();
+  } finally {
+    await own.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

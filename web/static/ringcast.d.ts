@@ -102,6 +102,8 @@ export interface StateChange {
   at?: number;
   /** why the connection ended or was refused, for people */
   reason?: string;
+  /** ms a draining server asked to wait before reconnecting, included in delay (reconnecting) */
+  hint?: number;
   /** the refusal that closed the subscription for good */
   error?: RingcastError;
   url?: string;
@@ -288,6 +290,12 @@ export function validTopic(name: string): boolean;
 export function backoffDelay(n: number, opts?: Backoff & { random?: () => number }): number;
 /** a refusal as a sentence for people */
 export function refusalReason(err: RingcastError): string;
+/**
+ * The wait in ms a draining server asked for when a connection ended, or 0:
+ * a close event with code 1001 and a reason "draining; reconnect in <ms> ms",
+ * or {retry} from the end of an SSE stream (at most 60000).
+ */
+export function reconnectHint(ev: { code?: number; reason?: string; retry?: number } | null | undefined): number;
 
 /** EventSource over fetch, used where EventSource is missing (node) */
 export class FetchEventSource {
@@ -295,6 +303,8 @@ export class FetchEventSource {
   readonly url: string;
   readonly readyState: 0 | 1 | 2;
   readonly refusal: RingcastError | null;
+  /** ms of the stream's last "retry" field (a draining server's reconnect hint), if any */
+  readonly retry: number | undefined;
   onopen: ((ev: { type: 'open' }) => void) | null;
   onmessage: ((ev: { type: string; data: string; lastEventId: string }) => void) | null;
   onerror: ((ev: { type: 'error' }) => void) | null;

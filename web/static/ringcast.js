@@ -7,7 +7,10 @@
 // jittered exponential backoff at the last seq + 1 together with its epoch,
 // so nothing accepted is missed without the caller hearing of it: a jump in
 // seq is reported through onGap, a new epoch (the server's history started
-// over) through onReset.
+// over) through onReset. A draining server says when to come back (a 1001
+// close whose reason is "draining; reconnect in <ms> ms", or an SSE stream
+// that ends after "retry: <ms>"); the subscription waits that long on top of
+// its backoff, so a restart's subscribers come back spread out.
 //
 //   import { subscribe, publish } from '/v1/client.js';
 //   const sub = subscribe('chat', {
@@ -61,6 +64,27 @@ export function validTopic(name) {
 export function backoffDelay(n, { base = 250, max = 15000, min = 100, random = Math.random } = {}) {
   const cap = Math.min(max, base * 2 ** Math.min(n, 30));
   return Math.round(min + random() * Math.max(0, cap - min));
+}
+
+/** Longest reconnect hint honoured, in ms; a larger one waits this long. */
+const MAX_HINT = 60000;
+
+/**
+ * reconnectHint returns the wait in ms a draining server asked for when a
+ * connection ended, or 0: a WebSocket close event with code 1001 and a
+ * reason "draining; reconnect in <ms> ms", or the end of an SSE stream
+ * whose last "retry" field was <ms> ({retry} in ev).
+ */
+export function reconnectHint(ev) {
+  if (!ev) return 0;
+  let ms = NaN;
+  if (ev.code === 1001 && typeof ev.reason === 'string') {
+    const m = /reconnect in (\d{1,9}) ms/.exec(ev.reason);
+    if (m) ms = Number(m[1]);
+  } else if (typeof ev.retry === 'number') {
+    ms = ev.retry;
+  }
+  return Number.isFinite(ms) && ms >= 0 ? Math.min(ms, MAX_HINT) : 0;
 }
 
 /** refusalReason turns a refused request into a sentence for people. */
@@ -340,7 +364,8 @@ export function publisher(topic, opts = {}) {
  *   onGap({from, to, count, epoch})   seqs from..to (inclusive) were not delivered
  *   onReset({previousEpoch, epoch, seq, lastSeq})  the topic's history started
  *              over; delivery goes on at seq of the new epoch
- *   onState({state, transport, attempt, delay, at, reason, error, url})
+ *   onState({state, transport, attempt, delay, at, reason, error, url, hint})
+ *              hint: ms a draining server asked to wait, included in delay
  *   onError(RingcastError)  a refusal (401/403/400…) or a bad frame
  */
 export class Subscription {
@@ -531,7 +556,9 @@ export class Subscription {
       // resume point and backoff, so any error closes it.
       conn.onerror = () => {
         if (conn !== this._conn) return;
-        this._closed({ code: 0, reason: '' }, conn.refusal || null);
+        // FetchEventSource keeps the stream's last retry field (a draining
+        // server's hint); a browser's EventSource does not expose it.
+        this._closed({ code: 0, reason: '', retry: conn.retry }, conn.refusal || null);
       };
     } else {
       conn.onerror = noop; // the close event that follows says what happened
@@ -635,7 +662,7 @@ export class Subscription {
       this._probeAndRetry(why);
       return;
     }
-    this._retry(why, 0);
+    this._retry(why, 0, reconnectHint(ev));
   }
 
   async _probeAndRetry(why) {
@@ -700,14 +727,18 @@ export class Subscription {
     }
   }
 
-  _retry(reason, atLeastMs) {
+  // _retry schedules the next connect after the backoff (at least
+  // atLeastMs), plus hintMs when a draining server asked for it.
+  _retry(reason, atLeastMs, hintMs = 0) {
     if (this._fellBack) {
       this._fellBack = false;
       reason = `WebSocket refused ${this._refusals} times; using server-sent events`;
     }
-    const delay = Math.max(atLeastMs, backoffDelay(this.attempt, this.opts.backoff));
+    const delay = Math.max(atLeastMs, backoffDelay(this.attempt, this.opts.backoff)) + hintMs;
     this.attempt++;
-    this._setState(State.RECONNECTING, { delay, reason, at: Date.now() + delay });
+    const extra = { delay, reason, at: Date.now() + delay };
+    if (hintMs > 0) extra.hint = hintMs;
+    this._setState(State.RECONNECTING, extra);
     clearTimeout(this._timer);
     this._timer = setTimeout(() => this._connect(), delay);
   }
@@ -775,6 +806,7 @@ export class FetchEventSource {
     this.url = url;
     this.readyState = 0;
     this.refusal = null;
+    this.retry = undefined; // ms of the last "retry" field, if any
     this.onopen = this.onmessage = this.onerror = null;
     this._listeners = new Map();
     this._ctl = new AbortController();
@@ -853,6 +885,7 @@ export class FetchEventSource {
           if (field === 'data') data.push(value);
           else if (field === 'event') event = value;
           else if (field === 'id') id = value;
+          else if (field === 'retry' && /^\d{1,9}$/.test(value)) this.retry = Number(value);
         }
       }
     } catch {
