@@ -19,11 +19,12 @@ test: test-deps
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # test-deps: node and npm must be there; Debian's chromium (the browser
-# tests drive it with Playwright), haproxy (the load-balancer end-to-end
-# tests) and redis-server (the redis engine's tests start their own) are
-# installed with apt-get when missing, and web/e2e's npm packages when
-# missing or when package-lock.json is newer than node_modules.
-APT_TEST_DEPS := /usr/bin/chromium:chromium /usr/sbin/haproxy:haproxy /usr/bin/redis-server:redis-server /usr/bin/redis-cli:redis-tools
+# tests drive it with Playwright), haproxy and nginx (deploy's
+# load-balancer end-to-end tests) and redis-server (the redis engine's
+# tests start their own) are installed with apt-get when missing, and
+# web/e2e's npm packages when missing or when package-lock.json is newer
+# than node_modules.
+APT_TEST_DEPS := /usr/bin/chromium:chromium /usr/sbin/haproxy:haproxy /usr/sbin/nginx:nginx /usr/bin/redis-server:redis-server /usr/bin/redis-cli:redis-tools
 test-deps:
 	@command -v node >/dev/null || { echo "make test: node is required for the console's JavaScript tests (apt-get install nodejs)"; exit 1; }
 	@command -v npm >/dev/null || { echo "make test: npm is required to install the tests' packages (apt-get install npm)"; exit 1; }
