@@ -46,7 +46,7 @@ func (f *fanout) connect(ctx context.Context) error {
 			return err
 		}
 		p := newPublisher(nil, f.run, uint32(i), f.cfg.Size, &f.win)
-		p.conn = newWSSender(conn, p.closing.Load)
+		p.conn = newWSSender(conn, p.closing.Load, f.cfg.Rate == 0)
 		f.pubs = append(f.pubs, p)
 	}
 	return nil
@@ -65,6 +65,9 @@ func (f *fanout) connectSubscribers(ctx context.Context, from uint64, epoch stri
 	if f.cfg.Transport == "sse" {
 		subURL = f.topicURL + "/sse?" + q.Encode()
 	}
+	if len(f.cfg.SubscriberURLs) > 0 {
+		subURL = "" // per subscriber: subscriberURL
+	}
 	feeds := make([]feed, f.cfg.Subscribers)
 	errs := make([]error, f.cfg.Subscribers)
 	d := newDialer(subscriberReadBuffer, 1024)
@@ -74,6 +77,10 @@ func (f *fanout) connectSubscribers(ctx context.Context, from uint64, epoch stri
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
+			subURL := subURL
+			if subURL == "" {
+				subURL = f.subscriberURL(i, q.Encode())
+			}
 			if f.cfg.Transport == "sse" {
 				var sse *sseFeed
 				if sse, errs[i] = dialSSE(ctx, f.client, subURL, sseReadBuffer); sse != nil {
@@ -106,6 +113,9 @@ func (f *fanout) connectSubscribers(ctx context.Context, from uint64, epoch stri
 func (f *fanout) awaitSubscribed(ctx context.Context, want int64) error {
 	if len(f.subs) == 0 {
 		return nil
+	}
+	if len(f.cfg.SubscriberURLs) > 0 {
+		return f.awaitSpread(ctx, want)
 	}
 	return awaitSubscribers(ctx, f.client, f.topicURL, f.cfg.URL, f.cfg.Topic, want)
 }

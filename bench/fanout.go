@@ -45,6 +45,11 @@ type FanoutConfig struct {
 	Drain       time.Duration `json:"drain_ns"`     // how long subscribers may take to catch up once publishing stops; 0: 5s
 	Every       time.Duration `json:"every_ns"`     // soak: how often a report line is written and kept; 0: 10s (fanout and the rest: a progress line a second, not kept)
 	Progress    io.Writer     `json:"-"`            // receives the progress lines while the run lasts; nil: none
+
+	// SubscriberURLs spreads the subscribers round-robin over these base
+	// URLs, instances sharing topics through the redis engine (spread.go);
+	// nil: all on URL.
+	SubscriberURLs []string `json:"subscriber_urls,omitempty"`
 }
 
 const (
@@ -136,6 +141,9 @@ func (cfg FanoutConfig) withDefaults(scenario string) (FanoutConfig, error) {
 		return cfg, errors.New("bench: --max-messages must be at least --publishers")
 	}
 	if err := validPolicy(cfg.Policy); err != nil {
+		return cfg, err
+	}
+	if err := checkSubscriberURLs(cfg.SubscriberURLs); err != nil {
 		return cfg, err
 	}
 	return cfg, nil

@@ -155,6 +155,9 @@ func (s *httpSender) closeConn() {
 	}
 }
 
+// flush has nothing to do: every send waits for its answer.
+func (s *httpSender) flush() error { return nil }
+
 func (s *httpSender) read() {}
 
 func (s *httpSender) readDone() <-chan struct{} { return s.done }

@@ -23,6 +23,9 @@ type sender interface {
 	// returns errRejected for a message the broker refused but may take
 	// again, any other error for a failed connection.
 	send(payload []byte, sent int64) error
+	// flush writes what send gathered but has not written yet; a sender
+	// that writes every message at once returns nil.
+	flush() error
 	// read serves the connection's incoming side until it ends.
 	read()
 	// readDone is closed when read has returned.
@@ -93,18 +96,19 @@ func (p *publisher) publish(start, end time.Time, rate float64, limit uint64, st
 }
 
 // sendUntil sends messages until due have been sent; unpaced (a large
-// due), it also stops at end or when stop is closed.
+// due), it also stops at end or when stop is closed. Whatever the sender
+// gathered is written before it returns.
 func (p *publisher) sendUntil(due uint64, end time.Time, stop <-chan struct{}) error {
 	for p.stamp.counter < due {
 		if p.stamp.counter%256 == 0 || p.rejected > 0 {
 			p.sent.Store(p.stamp.counter)
 			select {
 			case <-stop:
-				return nil
+				return p.conn.flush()
 			default:
 			}
 			if !time.Now().Before(end) {
-				return nil
+				return p.conn.flush()
 			}
 		}
 		if err := p.send(); err != nil {
@@ -112,7 +116,7 @@ func (p *publisher) sendUntil(due uint64, end time.Time, stop <-chan struct{}) e
 		}
 	}
 	p.sent.Store(p.stamp.counter)
-	return nil
+	return p.conn.flush()
 }
 
 // send writes the next message; a refused one is sent again next time.

@@ -2,7 +2,9 @@
 # bench/run.sh: what `make bench` runs. It runs the Go micro-benchmarks and
 # a short `ringcast bench` suite against a broker it starts on 127.0.0.1,
 # the broker pinned to core 0 (taskset -c 0) and the load generator to
-# core 1 (taskset -c 1), a fresh broker per scenario. Then it writes the
+# core 1 (taskset -c 1), a fresh broker per scenario; then bench/wrk.sh
+# (HTTP publish against a bare fasthttp 201 under wrk) and
+# bench/syscalls.sh (system calls per delivered message). Then it writes the
 # results, with the machine and the commit, between the markers
 # "<!-- make bench: begin -->" and "<!-- make bench: end -->" of
 # bench/RESULTS.md (appending them the first time); every other section of
@@ -21,6 +23,13 @@
 #                      broker and this shell need `ulimit -n` above it)
 #   SKIP_MICRO=1       skip the Go micro-benchmarks
 #   SKIP_SUITE=1       skip the ringcast bench suite
+#   SKIP_WRK=1         skip bench/wrk.sh (HTTP publish: ringcast vs a bare
+#                      fasthttp 201 under the same wrk load; needs wrk)
+#   WRK_RUNS=3         its runs; WRK_DURATION=5s its wrk -d
+#   SKIP_SYSCALLS=1    skip bench/syscalls.sh (system calls per delivered
+#                      message in fan-out; needs perf and the right to
+#                      trace the broker)
+#   SYSCALL_RUNS=1     its runs
 #   RESULTS=bench/RESULTS.md  where the generated section goes
 #   OUT=<temp dir>     where the raw results (JSON, logs) are kept
 set -euo pipefail
@@ -36,6 +45,7 @@ mkdir -p "$OUT"
 BEGIN='<!-- make bench: begin -->'
 END='<!-- make bench: end -->'
 failed=0
+load_before=$(cut -d" " -f1-3 /proc/loadavg) # for the section, written at the end
 
 log() { printf '== %s\n' "$*" >&2; }
 
@@ -67,7 +77,8 @@ trap stop_server EXIT
 start_server() {
 	stop_server
 	local logf="$OUT/server-$1.log"
-	"${SERVER_PIN[@]}" "$BIN" serve --listen 127.0.0.1:0 --drain-timeout 3s >"$logf" 2>&1 &
+	: >"$logf" # before the server starts: the address is read from it at once
+	"${SERVER_PIN[@]}" "$BIN" serve --listen 127.0.0.1:0 --drain-timeout 3s --config bench/loopback.yaml >"$logf" 2>&1 &
 	server_pid=$!
 	local addr=
 	for _ in $(seq 1 100); do
@@ -132,6 +143,28 @@ if [ -z "${SKIP_SUITE:-}" ]; then
 	run soak soak --subs 50 --rate 1000 --duration 20s --warmup 0s --every 5s
 fi
 
+# HTTP publish against a bare fasthttp 201, same wrk load (issue 5's target).
+wrk_out="$OUT/wrk.txt"
+if [ -z "${SKIP_WRK:-}" ]; then
+	log "bench/wrk.sh: ringcast vs a bare fasthttp 201 under wrk"
+	if ! GO="$GO" RINGCAST="$BIN" OUT="$OUT/wrk" RUNS="${WRK_RUNS:-3}" DURATION="${WRK_DURATION:-5s}" \
+		timeout 900 bash bench/wrk.sh >"$wrk_out" 2>"$OUT/wrk.log"; then
+		log "bench/wrk.sh failed: $(tail -3 "$OUT/wrk.log")"
+		failed=1
+	fi
+fi
+
+# System calls per delivered message in fan-out.
+sys_out="$OUT/syscalls.txt"
+if [ -z "${SKIP_SYSCALLS:-}" ]; then
+	log "bench/syscalls.sh: system calls per delivered message in fan-out"
+	if ! GO="$GO" RINGCAST="$BIN" OUT="$OUT/syscalls" RUNS="${SYSCALL_RUNS:-1}" \
+		timeout 900 bash bench/syscalls.sh >"$sys_out" 2>"$OUT/syscalls.log"; then
+		log "bench/syscalls.sh failed: $(tail -3 "$OUT/syscalls.log")"
+		failed=1
+	fi
+fi
+
 # The generated section.
 section="$OUT/section.md"
 {
@@ -143,7 +176,7 @@ section="$OUT/section.md"
 	echo "- commit: \`$(git rev-parse --short HEAD 2>/dev/null || echo unknown)\`$(git diff --quiet HEAD -- 2>/dev/null || echo ' with uncommitted changes')"
 	echo "- machine: \`nproc\` $(nproc), $(awk -F': ' '/^model name/{print $2; exit}' /proc/cpuinfo 2>/dev/null || echo 'CPU unknown'), kernel $(uname -r), $(grep -m1 MemTotal /proc/meminfo | awk '{printf "%.0f GiB", $2/1048576}')"
 	echo "- \`$("$GO" version)\`"
-	echo "- pinning: $pinning; a fresh broker per scenario; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "- pinning: $pinning; a fresh broker per scenario; load average before: $load_before, after: $(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
 	if [ ${#runs[@]} -gt 0 ]; then
 		echo "### ringcast bench suite"
@@ -156,6 +189,28 @@ section="$OUT/section.md"
 		for i in "${!cmds[@]}"; do
 			echo "${cmds[$i]}   # others: ${others[$i]} s"
 		done
+		echo '```'
+		echo
+	fi
+	if [ -z "${SKIP_WRK:-}" ]; then
+		echo "### HTTP publish: ringcast vs a bare fasthttp 201 (wrk)"
+		echo
+		echo "\`bench/wrk.sh\` (RUNS=${WRK_RUNS:-3}): per run, bench/bare201 and then a fresh broker, each \`taskset -c 0\`, each loaded by \`taskset -c 1 wrk -t1 -c64 -d${WRK_DURATION:-5s} -s bench/post100.lua\` (100-byte POSTs); target: ringcast at least 0.70 of the bare server's requests/s."
+		echo
+		echo '```'
+		grep -v '^wrk-summary' "$wrk_out" 2>/dev/null || true
+		sed -n 's/^== //p' "$OUT/wrk.log" 2>/dev/null | grep -v '^run [0-9]* of' || true
+		echo '```'
+		echo
+	fi
+	if [ -z "${SKIP_SYSCALLS:-}" ]; then
+		echo "### System calls per delivered message (fan-out)"
+		echo
+		echo "\`bench/syscalls.sh\` (RUNS=${SYSCALL_RUNS:-1}): a fresh broker \`taskset -c 0\`, \`taskset -c 1 ringcast bench fanout --subs 200 --rate 4000 --size 100 --duration 10s --warmup 1s\`; \`perf stat -e raw_syscalls:sys_enter -p BROKER\` for 6 s from 2 s into the run, divided by the growth of ringcast_messages_delivered_total over the same window."
+		echo
+		echo '```'
+		grep -v '^syscalls-summary' "$sys_out" 2>/dev/null || true
+		sed -n 's/^== //p' "$OUT/syscalls.log" 2>/dev/null | grep -v '^run [0-9]* of' || true
 		echo '```'
 		echo
 	fi

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	rcbench "github.com/ringcast/ringcast/bench"
@@ -26,7 +27,10 @@ Scenarios (ringcast bench SCENARIO -h for the flags of each):
                every 201 got a seq of its own, without holes
   ws-publish   WebSocket frames over --connections mode=pub connections as
                fast as possible; the broker's published counter must grow by
-               every frame; --subs subscribers time and check delivery
+               every frame; --subs subscribers time and check delivery.
+               Unpaced (--rate 0, here and in fanout), a WebSocket publisher
+               packs its frames into one write() per 32 KiB; paced, it
+               writes each frame as it is due
   fanout       --publishers publishers, --subs WebSocket or SSE subscribers,
                --rate messages/s; every subscriber must get every message in
                order, judged by --policy's rules
@@ -46,7 +50,10 @@ may close a lapped subscriber but never skip; block may lose nothing
 
 File descriptors: connections needs one per connection here and one in the
 broker. bench raises its own soft limit to the hard one; start the broker
-from a shell whose limit is high enough (ulimit -n 65536).`
+from a shell whose limit is high enough (ulimit -n 65536), and, since every
+connection comes from one address, with limits.max_connections_per_ip
+above --connections (default 1000): ringcast serve --config
+bench/loopback.yaml.`
 
 // benchScenarios are the scenarios, as the usage lists them.
 var benchScenarios = []string{rcbench.ScenarioPublish, rcbench.ScenarioWSPublish, rcbench.ScenarioFanout, rcbench.ScenarioConnections, rcbench.ScenarioSoak}
@@ -142,6 +149,10 @@ func parsePublishingFlags(scenario string, args []string, stderr io.Writer) (cfg
 		fs.DurationVar(&cfg.Every, "every", 10*time.Second, "how often to report")
 	}
 	fs.BoolVar(&asJSON, "json", false, "print the result as one JSON object")
+	fs.Func("sub-urls", "spread the subscribers round-robin over these base URLs, comma-separated (instances sharing topics through --redis); default: --url", func(v string) error {
+		cfg.SubscriberURLs = strings.Split(v, ",")
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return cfg, false, err
 	}
