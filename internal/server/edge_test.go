@@ -239,6 +239,14 @@ func TestConnectionLimitsCountUpgraded(t *testing.T) {
 	if a := doFrom(t, "127.0.0.3", "GET", ts.base+"/v1/topics", ""); a.status != 200 {
 		t.Fatalf("another address: %d %s", a.status, a.body)
 	}
+	// The refused connections and the GET's count until the server has
+	// closed them, which it does after answering: wait for them to go.
+	eventually(t, "the short connections released", func() error {
+		if n := ts.edgeLn.Open(); n != 2 {
+			return fmt.Errorf("%d connections counted, want the 2 WebSockets", n)
+		}
+		return nil
+	})
 	// A pubsub WebSocket and an SSE stream from 127.0.0.3, a subscriber
 	// from 127.0.0.4: five connections.
 	for _, ip := range []string{"127.0.0.3", "127.0.0.4"} {
