@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -25,6 +27,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ringcast/ringcast/internal/config"
+	"github.com/ringcast/ringcast/internal/redisengine"
 	"github.com/ringcast/ringcast/internal/server"
 )
 
@@ -48,18 +51,24 @@ var notRingcast = map[string]string{
 	"probe_success": "made by the blackbox exporter probing /readyz (job ringcast-readyz)",
 }
 
-// contract is every metric API.md names, plus the destinations' that the
-// issue names: the dashboard must show each.
+// contract is every metric API.md names, plus the destinations' and the
+// redis engine's that the issues name: the dashboard must show each.
 var contract = []string{
 	"ringcast_messages_published_total", "ringcast_messages_delivered_total", "ringcast_messages_dropped_total",
 	"ringcast_publish_rejected_total", "ringcast_subscribers", "ringcast_connections", "ringcast_connection_events_total",
 	"ringcast_topics", "ringcast_publish_duration_seconds", "ringcast_delivery_latency_seconds", "ringcast_subscriber_lag_messages",
 	"ringcast_destination_deliveries_total", "ringcast_destination_latency_seconds", "ringcast_destination_lag_messages", "ringcast_destination_up",
 	"go_goroutines", "go_gc_duration_seconds", "process_cpu_seconds_total", "process_resident_memory_bytes",
+	"ringcast_engine_up", "ringcast_engine_errors_total", "ringcast_engine_latency_seconds",
 }
 
+// TestDashboardAndRulesUseExportedMetrics checks the names the dashboard
+// and the rules use against what two brokers export: one with the memory
+// engine and a webhook destination, one with the redis engine (its
+// ringcast_engine_* exist only there), an acl and limits.
 func TestDashboardAndRulesUseExportedMetrics(t *testing.T) {
 	families := exportedFamilies(t, startAndExercise(t))
+	maps.Copy(families, exportedFamilies(t, startRedisAndExercise(t)))
 
 	used := map[string][]string{} // metric name → where it is used
 	for where, expr := range dashboardQueries(t) {
@@ -244,7 +253,7 @@ func startAndExercise(t *testing.T) string {
 			t.Fatalf("the webhook got %d messages of %d", hooked.Load(), total)
 		}
 	}
-	return scrapeUntilCounted(t, client, base+"/metrics")
+	return scrapeUntil(t, client, base+"/metrics", driven)
 }
 
 // driven are series that the transports the test drove must show; the
@@ -267,9 +276,9 @@ var driven = []string{
 	`ringcast_destination_lag_messages{destination="dash-hook"} 0`,
 }
 
-// scrapeUntilCounted reads /metrics until it shows every driven series,
-// for 10 s at most, and returns the last exposition.
-func scrapeUntilCounted(t *testing.T, client *http.Client, url string) string {
+// scrapeUntil reads /metrics until it shows every series of want, for
+// 10 s at most, and returns the last exposition.
+func scrapeUntil(t *testing.T, client *http.Client, url string, want []string) string {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -283,7 +292,7 @@ func scrapeUntilCounted(t *testing.T, client *http.Client, url string) string {
 			t.Fatalf("GET /metrics: %s, %v", resp.Status, err)
 		}
 		var missing []string
-		for _, series := range driven {
+		for _, series := range want {
 			if !strings.Contains(string(b), series+"\n") {
 				missing = append(missing, series)
 			}
@@ -296,6 +305,166 @@ func scrapeUntilCounted(t *testing.T, client *http.Client, url string) string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// startRedisAndExercise starts a redis-server of its own and a broker with
+// the redis engine on it, an acl denying 192.0.2.0/24, the test as a
+// trusted proxy (so X-Forwarded-For names the client) and a
+// publish_rate_per_ip of 10. It publishes and reads through Redis, gets a
+// publish denied by the acl and one refused by the rate limit, then kills
+// Redis, waits for ringcast_engine_up 0 and gets a publish refused as
+// unavailable, and returns the broker's /metrics.
+func startRedisAndExercise(t *testing.T) string {
+	t.Helper()
+	redis := startRedis(t)
+	s, err := server.New(server.Config{
+		Listen:         "127.0.0.1:0",
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Redis:          &redisengine.Config{Addrs: []string{redis.addr}, Timeout: time.Second},
+		ACL:            "-192.0.2.0/24",
+		TrustedProxies: []string{"127.0.0.1"},
+		Limits:         server.Limits{PublishRatePerIP: 10},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown (redis engine): %v", err)
+		}
+	})
+	base := "http://" + s.Addr().String()
+	topic := base + "/v1/topics/dash.redis"
+	client := &http.Client{Timeout: 10 * time.Second}
+	post := func(url, from, body string, want int) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		if from != "" {
+			req.Header.Set("X-Forwarded-For", from)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("POST %s (X-Forwarded-For %q): %s %s, want %d", url, from, resp.Status, b, want)
+		}
+	}
+
+	post(topic, "", "through redis", http.StatusCreated)
+	resp, err := client.Get(topic + "/messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []json.RawMessage
+	if err := json.NewDecoder(resp.Body).Decode(&msgs); err != nil || len(msgs) != 1 {
+		t.Fatalf("GET /messages (redis engine): %d messages, %v", len(msgs), err)
+	}
+	resp.Body.Close()
+	post(topic, "192.0.2.7", "denied", http.StatusForbidden)
+	// A batch over the bucket is taken whole and leaves it in debt for
+	// 9 s: the next publish from that address is refused.
+	post(topic+"/batch", "198.51.100.7", strings.Repeat("line\n", 100), http.StatusCreated)
+	post(topic, "198.51.100.7", "too fast", http.StatusTooManyRequests)
+	scrapeUntil(t, client, base+"/metrics", []string{
+		`ringcast_engine_up 1`,
+		`ringcast_messages_published_total{transport="http"} 1`,
+		`ringcast_messages_published_total{transport="batch"} 100`,
+		`ringcast_acl_denied_total 1`,
+		`ringcast_publish_rejected_total{code="forbidden"} 1`,
+		`ringcast_limit_rejected_total{limit="publish_rate"} 1`,
+		`ringcast_publish_rejected_total{code="rate_limited"} 1`,
+		`ringcast_tls_reloads_total{result="error"} 0`,
+		`ringcast_limit_delayed_total{limit="publish_rate"} 0`,
+	})
+
+	// Without Redis, the engine goes down within its health check's
+	// second (and its 1 s timeout), and publishes are refused.
+	redis.kill()
+	scrapeUntil(t, client, base+"/metrics", []string{`ringcast_engine_up 0`})
+	post(topic, "", "no redis", http.StatusServiceUnavailable)
+	return scrapeUntil(t, client, base+"/metrics", []string{
+		`ringcast_engine_up 0`,
+		`ringcast_publish_rejected_total{code="unavailable"} 1`,
+	})
+}
+
+// redisServer is a redis-server process of the test's own.
+type redisServer struct {
+	addr string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// startRedis starts redis-server on a free loopback port, persistence off,
+// and waits until it answers PING; it is killed when the test ends. The
+// test fails, and does not skip, without redis-server.
+func startRedis(t *testing.T) *redisServer {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redis-server is not installed: this test starts its own Redis to check the redis engine's metrics; `make test-deps` installs it (apt-get install redis-server)")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+	r := &redisServer{addr: "127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
+	r.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	if err := r.cmd.Start(); err != nil {
+		t.Fatalf("redis-server: %v (`make test-deps` installs it)", err)
+	}
+	go func() {
+		_ = r.cmd.Wait()
+		close(r.done)
+	}()
+	t.Cleanup(r.kill)
+	for deadline := time.Now().Add(10 * time.Second); !r.pong(); time.Sleep(20 * time.Millisecond) {
+		select {
+		case <-r.done:
+			t.Fatalf("redis-server on port %d exited: %v", port, r.cmd.ProcessState)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis-server on port %d did not answer PING", port)
+		}
+	}
+	return r
+}
+
+// pong reports whether the server answers PING.
+func (r *redisServer) pong() bool {
+	c, err := net.DialTimeout("tcp", r.addr, time.Second)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(time.Second))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && line == "+PONG\r\n"
+}
+
+// kill kills the process, if it still runs, and waits for it.
+func (r *redisServer) kill() {
+	select {
+	case <-r.done:
+		return
+	default:
+	}
+	_ = r.cmd.Process.Kill()
+	<-r.done
 }
 
 // exportedFamilies returns every metric family in a Prometheus text
@@ -335,12 +504,14 @@ type datasource struct {
 	UID  string `json:"uid"`
 }
 
+type gridPos struct{ H, W, X, Y int }
+
 type panel struct {
 	ID         int         `json:"id"`
 	Type       string      `json:"type"`
 	Title      string      `json:"title"`
 	Datasource *datasource `json:"datasource"`
-	GridPos    struct{ H, W, X, Y int }
+	GridPos    gridPos
 	Panels     []panel `json:"panels"` // a collapsed row's
 	Targets    []struct {
 		Expr       string      `json:"expr"`
@@ -351,6 +522,15 @@ type panel struct {
 
 // labelValuesQuery is a Grafana variable query on a metric.
 var labelValuesQuery = regexp.MustCompile(`^label_values\(\s*([a-zA-Z_:][a-zA-Z0-9_:]*)\s*,\s*[a-zA-Z_]\w*\s*\)$`)
+
+// variableRef is a Grafana variable in a query: $name, ${name} or
+// ${name:format}; names starting with __ are Grafana's own.
+var variableRef = regexp.MustCompile(`\$(?:\{(\w+)[^}]*\}|(\w+))`)
+
+// overlaps reports whether two grid positions share a cell.
+func overlaps(a, b gridPos) bool {
+	return a.X < b.X+b.W && b.X < a.X+a.W && a.Y < b.Y+b.H && b.Y < a.Y+a.H
+}
 
 // dashboardQueries checks ringcast.json's structure and returns its
 // queries by where they are.
@@ -369,7 +549,9 @@ func dashboardQueries(t *testing.T) map[string]string {
 	}
 	queries := map[string]string{}
 	hasDatasource := false
+	variables := map[string]bool{}
 	for _, v := range d.Templating.List {
+		variables[v.Name] = true
 		switch {
 		case v.Name == "datasource":
 			hasDatasource = v.Type == "datasource" && string(v.Query) == `"prometheus"`
@@ -417,6 +599,22 @@ func dashboardQueries(t *testing.T) map[string]string {
 		}
 	}
 	walk(d.Panels)
+	// The panels of the top level (and rows) must not overlap; a
+	// collapsed row's are placed when it opens.
+	for i, a := range d.Panels {
+		for _, b := range d.Panels[i+1:] {
+			if overlaps(a.GridPos, b.GridPos) {
+				t.Errorf("panels %q %+v and %q %+v overlap", a.Title, a.GridPos, b.Title, b.GridPos)
+			}
+		}
+	}
+	for where, expr := range queries {
+		for _, m := range variableRef.FindAllStringSubmatch(expr, -1) {
+			if name := m[1] + m[2]; !strings.HasPrefix(name, "__") && !variables[name] {
+				t.Errorf("%s: %q uses $%s, which is not a variable of the dashboard", where, expr, name)
+			}
+		}
+	}
 	return queries
 }
 
@@ -477,11 +675,14 @@ func ruleQueries(t *testing.T) map[string]string {
 			queries[where] = r.Expr
 		}
 	}
-	// The issue's alerts, by what they watch.
+	// The issue's alerts, by what they watch, then the redis engine's
+	// and the edge's.
 	for _, want := range []string{
 		"ringcast_messages_dropped_total", `code="backpressure"`, "ringcast_destination_up",
 		"ringcast_destination_lag_messages", "ringcast_subscriber_lag_messages_bucket",
 		"ringcast_delivery_latency_seconds_bucket", "up{", "probe_success",
+		"ringcast_engine_up", "ringcast_engine_errors_total", "ringcast_limit_rejected_total",
+		`ringcast_tls_reloads_total{result="error"}`,
 	} {
 		found := false
 		for _, expr := range queries {

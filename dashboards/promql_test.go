@@ -26,7 +26,9 @@ var groupingWords = map[string]bool{"by": true, "without": true, "on": true, "ig
 // matchers ({…}), ranges and subqueries ([…]), label lists after by,
 // without, on, ignoring, group_left and group_right, function names (an
 // identifier followed by "("), keywords, numbers and the duration after
-// offset. Grafana's variables may appear inside strings and brackets only.
+// offset. Grafana's variables ($name, ${name} or ${name:format}) are
+// skipped like numbers: outside strings and brackets a variable stands for
+// a value (a textbox variable's, say).
 func metricNames(expr string) ([]string, error) {
 	var names []string
 	isIdentStart := func(c byte) bool { return c == '_' || c == ':' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
@@ -79,6 +81,23 @@ func metricNames(expr string) ([]string, error) {
 			j, err := skipTo(i, '[', ']')
 			if err != nil {
 				return nil, err
+			}
+			i = j
+		case c == '$':
+			j := i + 1
+			if j < len(expr) && expr[j] == '{' {
+				k := strings.IndexByte(expr[j:], '}')
+				if k < 2 {
+					return nil, fmt.Errorf("bad variable at %d", i)
+				}
+				j += k + 1
+			} else {
+				for j < len(expr) && isIdent(expr[j]) && expr[j] != ':' {
+					j++
+				}
+				if j == i+1 {
+					return nil, fmt.Errorf("bad variable at %d", i)
+				}
 			}
 			i = j
 		case c >= '0' && c <= '9' || c == '.':
@@ -149,13 +168,14 @@ func TestMetricNames(t *testing.T) {
 		{`sum(go_goroutines) / clamp_min(sum without (le) (b), 1) unless bool c`, []string{"go_goroutines", "b", "c"}},
 		{`max_over_time(ringcast_topics[1h:1m]) + Inf - NaN`, []string{"ringcast_topics"}},
 		{`sum(rate(my:recorded:rule[5m])) # a comment naming not_a_metric`, []string{"my:recorded:rule"}},
+		{`vector($max_connections) > 0 or x * ${factor} + ${f:raw}`, []string{"x"}},
 	} {
 		got, err := metricNames(tc.expr)
 		if err != nil || !slices.Equal(got, tc.want) {
 			t.Errorf("metricNames(%q) = %q, %v; want %q", tc.expr, got, err, tc.want)
 		}
 	}
-	for _, bad := range []string{`sum(x`, `x{a="b"`, `x[5m`, `x $y`, `"open`, `x)`} {
+	for _, bad := range []string{`sum(x`, `x{a="b"`, `x[5m`, `x $`, `x ${}`, `x ${y`, `x $:y`, `"open`, `x)`} {
 		if _, err := metricNames(bad); err == nil {
 			t.Errorf("metricNames(%q) passed", bad)
 		}
