@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/ringcast/ringcast/broker"
 	"github.com/ringcast/ringcast/egress/template"
 	"github.com/ringcast/ringcast/internal/httpx"
@@ -116,9 +118,22 @@ type destination struct {
 	patterns []broker.Pattern
 	exact    []bool // patterns[i] has no wildcard
 	m        destChildren
-	act      actor
+	act      actor                 // the running term's; nil between coordinated terms
+	newAct   func() (actor, error) // makes the actor of a coordinated term
 
-	ctx     context.Context // done when Shutdown starts
+	// A coordinated destination (Destinations.Coordinate) runs in terms,
+	// while this instance holds its lease; the fields from ctx to
+	// unwatch, subs and ready are the current term's then. Without
+	// coordination there is a single term, from Start to Shutdown.
+	coord      Coordinator
+	leader     prometheus.Gauge
+	life       context.Context // done when Shutdown starts
+	lifeCancel context.CancelFunc
+	abortCh    chan struct{} // closed when Shutdown's context ends
+	superDone  chan struct{} // closed when the supervisor returns; nil: not started
+	holder     atomic.Pointer[string]
+
+	ctx     context.Context // done when the term ends (Shutdown starts)
 	cancel  context.CancelFunc
 	wake    chan struct{} // capacity 1: a waiter marked a subscription ready
 	wg      sync.WaitGroup
@@ -127,8 +142,10 @@ type destination struct {
 	state atomic.Pointer[string] // one of the State constants
 
 	mu        sync.Mutex
-	subs      map[string]*topicSub // by topic name
-	ready     []*topicSub          // handed over by their waiters, not yet taken by the actor
+	subs      map[string]*topicSub    // by topic name
+	resume    map[string]StoredCursor // a coordinated term's starting cursors, by topic
+	pending   map[string]bool         // topics being subscribed to outside the broker's lock
+	ready     []*topicSub             // handed over by their waiters, not yet taken by the actor
 	lastErr   string
 	lastErrAt time.Time
 
@@ -146,6 +163,10 @@ type topicSub struct {
 	rearm chan struct{} // capacity 1; closed when the subscription ended
 
 	dropped uint64 // sub.Dropped() when last counted
+
+	// A subscription made to resume at floor, which got the engine's
+	// history up to ringStart (its first cursor): under d.mu.
+	floor, ringStart uint64
 
 	inflight []inflightSeq // webhook: read, not done, in read order
 
@@ -197,13 +218,15 @@ func (e *Egress) newDestination(cfg DestinationConfig, dm *destMetrics, log *slo
 		return nil, err
 	}
 	d := &destination{
-		cfg:  cfg,
-		b:    e.b,
-		log:  log.With("destination", cfg.Name),
-		wake: make(chan struct{}, 1),
-		subs: map[string]*topicSub{},
+		cfg:     cfg,
+		b:       e.b,
+		log:     log.With("destination", cfg.Name),
+		wake:    make(chan struct{}, 1),
+		subs:    map[string]*topicSub{},
+		abortCh: make(chan struct{}),
 	}
 	d.state.Store(new(StateStarting))
+	d.holder.Store(new(""))
 	for _, s := range cfg.Topics {
 		p, err := broker.ParsePattern(s)
 		if err != nil {
@@ -216,21 +239,23 @@ func (e *Egress) newDestination(cfg DestinationConfig, dm *destMetrics, log *slo
 		d.exact = append(d.exact, !strings.ContainsAny(s, "*>"))
 	}
 	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.life, d.lifeCancel = context.WithCancel(context.Background())
 	switch cfg.Type {
 	case TypeWebhook:
 		d.m = dm.children(cfg.Name, e.m.delivered[TransportWebhook], e.m.latency[TransportWebhook])
-		d.act = newWebhook(d)
+		d.newAct = func() (actor, error) { return newWebhook(d), nil }
 	case TypeWebSocket:
 		d.m = dm.children(cfg.Name, e.m.delivered[TransportWSClient], e.m.latency[TransportWSClient])
-		ws, err := newWSClient(d)
-		if err != nil {
-			d.cancel()
-			return nil, err
-		}
-		d.act = ws
+		d.newAct = func() (actor, error) { return newWSClient(d) }
 	}
-	if err := dm.registerLag(cfg.Name, d.lag); err != nil {
+	act, err := d.newAct()
+	if err == nil {
+		d.act = act
+		err = dm.registerLag(cfg.Name, d.lag)
+	}
+	if err != nil {
 		d.cancel()
+		d.lifeCancel()
 		return nil, err
 	}
 	return d, nil
@@ -335,9 +360,59 @@ func (ds *Destinations) Status() []DestinationStatus {
 	return out
 }
 
-// start starts the actor, then watches the patterns; the watch callbacks
-// start a waiter per topic.
+// start runs d here from now on or, when coordinated, starts the
+// supervisor that runs it while this instance holds its lease.
 func (d *destination) start() {
+	if d.coord == nil {
+		d.run()
+		return
+	}
+	d.cancel() // each term makes its own context
+	d.superDone = make(chan struct{})
+	go d.supervise()
+}
+
+// beginTerm starts a coordinated term: a fresh actor and subscriptions
+// that resume after the stored cursors resume. With a shared broker it
+// attaches the topics the patterns name exactly, so that their mirrors
+// exist (a standby instance may have let them go idle).
+func (d *destination) beginTerm(resume map[string]StoredCursor) error {
+	act := d.act
+	if act == nil {
+		var err error
+		if act, err = d.newAct(); err != nil {
+			return err
+		}
+	}
+	d.mu.Lock()
+	d.ctx, d.cancel = context.WithCancel(context.Background())
+	d.act = act
+	d.resume = resume
+	d.subs = map[string]*topicSub{}
+	d.pending = map[string]bool{}
+	clear(d.ready)
+	d.ready = d.ready[:0]
+	d.mu.Unlock()
+	select {
+	case <-d.wake:
+	default:
+	}
+	d.setHolder(d.coord.Instance())
+	d.setState(StateStarting, nil)
+	d.run()
+	if d.b.Shared() {
+		for i, name := range d.cfg.Topics {
+			if d.exact[i] && d.b.Attached(name) == nil {
+				d.log.Warn("cannot attach a destination's topic: it is delivered once it is attached again", "topic", name)
+			}
+		}
+	}
+	return nil
+}
+
+// run starts the actor, then watches the patterns; the watch callbacks
+// start a waiter per topic.
+func (d *destination) run() {
 	d.act.start()
 	for i, p := range d.patterns {
 		exact := d.exact[i]
@@ -354,22 +429,74 @@ func (d *destination) watched(t *broker.Topic, exact bool) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.subs[name] != nil || d.ctx.Err() != nil {
+	if d.subs[name] != nil || d.pending[name] || d.ctx.Err() != nil {
 		return // another pattern matched it too, or Shutdown has begun
 	}
 	policy := broker.Block
 	if d.cfg.DropOldest {
 		policy = broker.DropOldest
 	}
-	sub, err := t.Subscribe(broker.SubscribeOptions{From: d.cfg.From, Policy: policy, Trusted: true, ManualCommit: true})
+	opts := broker.SubscribeOptions{From: d.cfg.From, Policy: policy, Trusted: true, ManualCommit: true}
+	if seq, ok := d.resumeAt(name, t.Epoch()); ok {
+		opts.From = broker.Position{Kind: broker.AtSeq, Seq: seq}
+		if d.b.Shared() {
+			// A coordinated term resumes after the stored cursor, which
+			// the local mirror may no longer hold: the broker's Subscribe
+			// reads what it lacks from the engine's history, with network
+			// I/O, so not here under the broker's lock.
+			d.pending[name] = true
+			d.wg.Add(1)
+			go d.subscribeShared(name, opts)
+			return
+		}
+	}
+	sub, err := t.Subscribe(opts)
 	if err != nil {
 		d.log.Warn("cannot subscribe", "topic", name, "err", err)
 		return
 	}
+	d.addSub(name, sub)
+}
+
+// addSub starts reading sub, the subscription to the topic called name.
+// Called under d.mu.
+func (d *destination) addSub(name string, sub *broker.Subscription) *topicSub {
 	ts := &topicSub{name: name, sub: sub, rearm: make(chan struct{}, 1)}
 	d.subs[name] = ts
 	d.wg.Add(1)
 	go d.waiter(ts)
+	return ts
+}
+
+// subscribeShared subscribes to the shared topic called name through the
+// broker, trying again every second while the engine is unavailable,
+// until the term ends.
+func (d *destination) subscribeShared(name string, opts broker.SubscribeOptions) {
+	defer d.wg.Done()
+	for {
+		sub, err := d.b.Subscribe(name, opts)
+		d.mu.Lock()
+		switch {
+		case err == nil && d.ctx.Err() == nil:
+			delete(d.pending, name)
+			ts := d.addSub(name, sub)
+			// Until a message from the ring is committed, the engine's
+			// history before it may not be delivered yet, while the
+			// cursor is already past it.
+			ts.floor, ts.ringStart = opts.From.Seq, sub.Cursor()
+			d.mu.Unlock()
+			return
+		case err == nil:
+			d.mu.Unlock()
+			sub.Close()
+			return
+		}
+		d.mu.Unlock()
+		d.log.Warn("cannot subscribe", "topic", name, "err", err)
+		if !d.sleep(time.Second) {
+			return
+		}
+	}
 }
 
 // waiter parks on ts's subscription and hands it to the actor when
@@ -450,30 +577,59 @@ func (d *destination) sleep(wait time.Duration) bool {
 
 // shutdown stops d: see Destinations.Shutdown.
 func (d *destination) shutdown(ctx context.Context) error {
+	d.lifeCancel()
+	var err error
+	switch {
+	case d.coord == nil:
+		if d.endTerm(ctx.Done()) {
+			err = fmt.Errorf("destination %s: %w", d.cfg.Name, ctx.Err())
+		}
+	case d.superDone != nil:
+		select {
+		case <-d.superDone:
+		case <-ctx.Done():
+			close(d.abortCh)
+			<-d.superDone
+			err = fmt.Errorf("destination %s: %w", d.cfg.Name, ctx.Err())
+		}
+	default:
+		d.cancel() // never started
+	}
+	d.setState(StateStopped, nil)
+	return err
+}
+
+// endTerm stops the running term: no new message is taken, the
+// goroutines return (requests in flight finish unless abort is closed
+// first, which closes the sockets) and the subscriptions close. It
+// reports whether abort cut the wait short.
+func (d *destination) endTerm(abort <-chan struct{}) (aborted bool) {
 	for _, stop := range d.unwatch {
 		stop() // after this no watch callback runs, so no waiter starts
 	}
+	d.unwatch = nil
 	d.cancel()
 	done := make(chan struct{})
 	go func() {
 		d.wg.Wait()
 		close(done)
 	}()
-	var err error
 	select {
 	case <-done:
-	case <-ctx.Done():
+	case <-abort:
 		d.act.abort()
 		<-done
-		err = fmt.Errorf("destination %s: %w", d.cfg.Name, ctx.Err())
+		aborted = true
 	}
 	d.mu.Lock()
 	for _, ts := range d.subs {
 		ts.sub.Close()
 	}
 	d.mu.Unlock()
-	d.setState(StateStopped, nil)
-	return err
+	if d.coord != nil {
+		d.act = nil // the next term makes its own
+	}
+	return aborted
 }
 
 // setState records the destination's state and, with err, its last error.
@@ -557,6 +713,10 @@ type DestinationStatus struct {
 	DeadLettered  uint64        `json:"dead_lettered"`
 	Dropped       uint64        `json:"dropped"`
 	Retries       uint64        `json:"retries"`
+	// Holder is, when instances share the destination (the redis
+	// engine), the id of the instance that holds its lease and runs it:
+	// this one unless State is standby. "": not shared, or not known.
+	Holder string `json:"holder,omitempty"`
 }
 
 // TopicCursor is a destination's position in one topic.
@@ -585,6 +745,9 @@ func (d *destination) status() DestinationStatus {
 		st.Policy = broker.DropOldest.String()
 	}
 	st.State = *d.state.Load()
+	if d.coord != nil {
+		st.Holder = *d.holder.Load()
+	}
 	d.mu.Lock()
 	st.LastError = d.lastErr
 	if !d.lastErrAt.IsZero() {

@@ -81,3 +81,18 @@ func (s *Server) attachDestinationTopics() {
 		}
 	}
 }
+
+// coordinateDestinations makes the instances that share Redis share the
+// destinations too: each runs on the one instance that holds its lease
+// in Redis, and resumes from the cursors stored there when another takes
+// over (egress.Coordinator). With the memory engine every destination
+// runs here.
+func (s *Server) coordinateDestinations() error {
+	if s.engine == nil || s.dests == nil {
+		return nil
+	}
+	if err := s.dests.Coordinate(s.engine.Leases(redisengine.LeaseConfig{}), s.reg); err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
+}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ringcast/ringcast/api"
 	"github.com/ringcast/ringcast/broker"
+	"github.com/ringcast/ringcast/internal/config"
 )
 
 func TestOpenAPIRoute(t *testing.T) {
@@ -207,7 +208,12 @@ func TestOpenAPIConformance(t *testing.T) {
 	limited := start(t, Config{MaxTopics: 1})
 	// One message a second per address, and a heap threshold of a byte.
 	rated := start(t, Config{Limits: Limits{PublishRatePerIP: 1, ReadyMaxHeapBytes: 1}})
-	c := newSpecChecker(t, ts.base, held.base, limited.base, rated.base)
+	// A webhook destination whose target refuses connections.
+	no := false
+	hooked := start(t, Config{Destinations: []config.Destination{{
+		Name: "hook", Type: "webhook", Topics: []string{"orders", "audit.>"}, URL: "http://127.0.0.1:1/in", CheckOnStart: &no,
+	}}})
+	c := newSpecChecker(t, ts.base, held.base, limited.base, rated.base, hooked.base)
 	big := strings.Repeat("x", 64)
 	octets := []string{"Content-Type", "application/octet-stream"}
 	cases := []specCase{
@@ -228,6 +234,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		{method: "GET", path: "/metrics", status: 200},
 		{method: "GET", path: "/", status: 200},
 		{method: "GET", path: "/v1/openapi.yaml", status: 200},
+		{method: "GET", path: "/v1/destinations", status: 200},
 
 		// 400
 		{method: "POST", path: "/v1/topics/a%20b", body: "x", status: 400, code: "bad_topic"},
@@ -259,6 +266,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		{method: "POST", path: "/metrics", status: 405, code: "method_not_allowed"},
 		{method: "POST", path: "/", status: 405, code: "method_not_allowed"},
 		{method: "PUT", path: "/v1/openapi.yaml", status: 405, code: "method_not_allowed"},
+		{method: "POST", path: "/v1/destinations", status: 405, code: "method_not_allowed"},
 		// 413
 		{method: "POST", path: "/v1/topics/t", body: big + "x", status: 413, code: "too_large"},
 		{method: "POST", path: "/v1/topics/t/batch", body: big + "x\n", status: 413, code: "too_large"},
@@ -305,6 +313,10 @@ func TestOpenAPIConformance(t *testing.T) {
 		c.run(ts.base, tc)
 	}
 	ts.draining.Store(false)
+
+	// A destination with its cursors and last error.
+	c.run(hooked.base, specCase{method: "POST", path: "/v1/topics/orders", body: "x", header: octets, status: 201})
+	c.run(hooked.base, specCase{method: "GET", path: "/v1/destinations", status: 200})
 
 	// 403 forbidden on publish: the server's topic limit.
 	c.run(limited.base, specCase{method: "POST", path: "/v1/topics/one", body: "x", header: octets, status: 201})

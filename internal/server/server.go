@@ -257,6 +257,9 @@ func (s *Server) outbound() error {
 	if s.dests, err = s.egress.NewDestinations(dcfgs, s.log); err != nil {
 		return fmt.Errorf("server: %w", err)
 	}
+	if err := s.coordinateDestinations(); err != nil {
+		return err
+	}
 	scfgs, err := sourceConfigs(s.cfg.Sources, "ringcast/"+version)
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
