@@ -47,47 +47,25 @@ END='<!-- make bench: end -->'
 failed=0
 load_before=$(cut -d" " -f1-3 /proc/loadavg) # for the section, written at the end
 
-log() { printf '== %s\n' "$*" >&2; }
+. bench/lib.sh
 
 # Pinning: the broker on core 0 and the load on core 1 where there are two
 # cores and taskset; otherwise unpinned, and the section says so.
-SERVER_PIN=() LOAD_PIN=() pinning="unpinned (no taskset or fewer than 2 cores)"
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-	SERVER_PIN=(taskset -c 0) LOAD_PIN=(taskset -c 1)
+pinning="unpinned (no taskset or fewer than 2 cores)"
+if pin_cores; then
 	pinning='broker `taskset -c 0`, load generator `taskset -c 1`'
 fi
 
-BIN="$OUT/ringcast"
-log "building $BIN"
-"$GO" build -o "$BIN" ./cmd/ringcast
-
-server_pid=
-stop_server() {
-	if [ -n "$server_pid" ]; then
-		kill -TERM "$server_pid" 2>/dev/null || true
-		for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-		server_pid=
-	fi
-}
+RINGCAST="$OUT/ringcast"
+log "building $RINGCAST"
+"$GO" build -o "$RINGCAST" ./cmd/ringcast
 trap stop_server EXIT
 
-# start_server starts a fresh broker on a free loopback port and sets URL.
+# start_server NAME starts a fresh broker on a free loopback port (see
+# start_broker) and sets URL.
 start_server() {
-	stop_server
-	local logf="$OUT/server-$1.log"
-	: >"$logf" # before the server starts: the address is read from it at once
-	"${SERVER_PIN[@]}" "$BIN" serve --listen 127.0.0.1:0 --drain-timeout 3s --config bench/loopback.yaml >"$logf" 2>&1 &
-	server_pid=$!
-	local addr=
-	for _ in $(seq 1 100); do
-		addr=$(sed -n 's/.*ringcast serving.* addr=\([0-9.:]*\).*/\1/p' "$logf" | head -1)
-		[ -n "$addr" ] && break
-		sleep 0.05
-	done
-	[ -n "$addr" ] || { log "the broker did not start: $(cat "$logf")"; return 1; }
-	URL="http://$addr"
+	start_broker "server-$1" --config bench/loopback.yaml || return 1
+	URL="http://$ADDR"
 }
 
 # busy_ticks is the CPU time the whole machine has used, in clock ticks.
@@ -109,7 +87,7 @@ run() {
 	local b0 s0 l0 l1
 	b0=$(busy_ticks) s0=$(proc_ticks "$server_pid")
 	l0=$(awk '{print $14+$15+$16+$17}' /proc/$$/stat)
-	if timeout 600 "${LOAD_PIN[@]}" "$BIN" bench "$@" --url "$URL" --json >"$OUT/$name.json" 2>"$OUT/$name.progress"; then
+	if timeout 600 "${LOAD_PIN[@]}" "$RINGCAST" bench "$@" --url "$URL" --json >"$OUT/$name.json" 2>"$OUT/$name.progress"; then
 		runs+=("$OUT/$name.json")
 	else
 		log "$name failed: $(tail -3 "$OUT/$name.progress")"
@@ -147,7 +125,7 @@ fi
 wrk_out="$OUT/wrk.txt"
 if [ -z "${SKIP_WRK:-}" ]; then
 	log "bench/wrk.sh: ringcast vs a bare fasthttp 201 under wrk"
-	if ! GO="$GO" RINGCAST="$BIN" OUT="$OUT/wrk" RUNS="${WRK_RUNS:-3}" DURATION="${WRK_DURATION:-5s}" \
+	if ! GO="$GO" RINGCAST="$RINGCAST" OUT="$OUT/wrk" RUNS="${WRK_RUNS:-3}" DURATION="${WRK_DURATION:-5s}" \
 		timeout 900 bash bench/wrk.sh >"$wrk_out" 2>"$OUT/wrk.log"; then
 		log "bench/wrk.sh failed: $(tail -3 "$OUT/wrk.log")"
 		failed=1
@@ -158,12 +136,28 @@ fi
 sys_out="$OUT/syscalls.txt"
 if [ -z "${SKIP_SYSCALLS:-}" ]; then
 	log "bench/syscalls.sh: system calls per delivered message in fan-out"
-	if ! GO="$GO" RINGCAST="$BIN" OUT="$OUT/syscalls" RUNS="${SYSCALL_RUNS:-1}" \
+	if ! GO="$GO" RINGCAST="$RINGCAST" OUT="$OUT/syscalls" RUNS="${SYSCALL_RUNS:-1}" \
 		timeout 900 bash bench/syscalls.sh >"$sys_out" 2>"$OUT/syscalls.log"; then
 		log "bench/syscalls.sh failed: $(tail -3 "$OUT/syscalls.log")"
 		failed=1
 	fi
 fi
+
+# script_section TITLE TEXT OUTPUT LOG SUMMARY prints the part of the
+# section for a script run above: TITLE, TEXT, then in a code block the
+# script's OUTPUT but its machine-readable SUMMARY line, and what it
+# logged in LOG but its "run N of" lines.
+script_section() {
+	echo "### $1"
+	echo
+	echo "$2"
+	echo
+	echo '```'
+	grep -v "^$5" "$3" 2>/dev/null || true
+	sed -n 's/^== //p' "$4" 2>/dev/null | grep -v '^run [0-9]* of' || true
+	echo '```'
+	echo
+}
 
 # The generated section.
 section="$OUT/section.md"
@@ -181,7 +175,7 @@ section="$OUT/section.md"
 	if [ ${#runs[@]} -gt 0 ]; then
 		echo "### ringcast bench suite"
 		echo
-		"$BIN" bench table "${runs[@]}" || failed=1
+		"$RINGCAST" bench table "${runs[@]}" || failed=1
 		echo
 		echo "CPU used on the machine by other processes during each run (seconds; a busy machine makes the numbers worse):"
 		echo
@@ -193,26 +187,14 @@ section="$OUT/section.md"
 		echo
 	fi
 	if [ -z "${SKIP_WRK:-}" ]; then
-		echo "### HTTP publish: ringcast vs a bare fasthttp 201 (wrk)"
-		echo
-		echo "\`bench/wrk.sh\` (RUNS=${WRK_RUNS:-3}): per run, bench/bare201 and then a fresh broker, each \`taskset -c 0\`, each loaded by \`taskset -c 1 wrk -t1 -c64 -d${WRK_DURATION:-5s} -s bench/post100.lua\` (100-byte POSTs); target: ringcast at least 0.70 of the bare server's requests/s."
-		echo
-		echo '```'
-		grep -v '^wrk-summary' "$wrk_out" 2>/dev/null || true
-		sed -n 's/^== //p' "$OUT/wrk.log" 2>/dev/null | grep -v '^run [0-9]* of' || true
-		echo '```'
-		echo
+		script_section "HTTP publish: ringcast vs a bare fasthttp 201 (wrk)" \
+			"\`bench/wrk.sh\` (RUNS=${WRK_RUNS:-3}): per run, bench/bare201 and then a fresh broker, each \`taskset -c 0\`, each loaded by \`taskset -c 1 wrk -t1 -c64 -d${WRK_DURATION:-5s} -s bench/post100.lua\` (100-byte POSTs); target: ringcast at least 0.70 of the bare server's requests/s." \
+			"$wrk_out" "$OUT/wrk.log" wrk-summary
 	fi
 	if [ -z "${SKIP_SYSCALLS:-}" ]; then
-		echo "### System calls per delivered message (fan-out)"
-		echo
-		echo "\`bench/syscalls.sh\` (RUNS=${SYSCALL_RUNS:-1}): a fresh broker \`taskset -c 0\`, \`taskset -c 1 ringcast bench fanout --subs 200 --rate 4000 --size 100 --duration 10s --warmup 1s\`; \`perf stat -e raw_syscalls:sys_enter -p BROKER\` for 6 s from 2 s into the run, divided by the growth of ringcast_messages_delivered_total over the same window."
-		echo
-		echo '```'
-		grep -v '^syscalls-summary' "$sys_out" 2>/dev/null || true
-		sed -n 's/^== //p' "$OUT/syscalls.log" 2>/dev/null | grep -v '^run [0-9]* of' || true
-		echo '```'
-		echo
+		script_section "System calls per delivered message (fan-out)" \
+			"\`bench/syscalls.sh\` (RUNS=${SYSCALL_RUNS:-1}): a fresh broker \`taskset -c 0\`, \`taskset -c 1 ringcast bench fanout --subs 200 --rate 4000 --size 100 --duration 10s --warmup 1s\`; \`perf stat -e raw_syscalls:sys_enter -p BROKER\` for 6 s from 2 s into the run, divided by the growth of ringcast_messages_delivered_total over the same window." \
+			"$sys_out" "$OUT/syscalls.log" syscalls-summary
 	fi
 	if [ -s "$micro" ]; then
 		echo "### Go micro-benchmarks"

@@ -52,50 +52,23 @@ RUNS=${RUNS:-3}
 OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/ringcast-syscalls.XXXXXX")}
 mkdir -p "$OUT"
 
-log() { printf '== %s\n' "$*" >&2; }
+. bench/lib.sh
 command -v perf >/dev/null || { log "perf is not installed (apt-get install linux-perf)"; exit 2; }
 command -v curl >/dev/null || { log "curl is not installed (apt-get install curl)"; exit 2; }
-SERVER_PIN=() LOAD_PIN=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-	SERVER_PIN=(taskset -c 0) LOAD_PIN=(taskset -c 1)
-else
-	log "unpinned: no taskset or fewer than 2 cores"
-fi
-if [ -n "${NICE:-}" ]; then
-	SERVER_PIN+=(nice -n "$NICE") LOAD_PIN+=(nice -n "$NICE")
-fi
-if [ -z "${RINGCAST:-}" ]; then
-	RINGCAST="$OUT/ringcast"
-	"$GO" build -o "$RINGCAST" ./cmd/ringcast
-fi
+pin_cores "${NICE:-}" || log "unpinned: no taskset or fewer than 2 cores"
+build_unless_set RINGCAST ./cmd/ringcast
 
-server_pid=
 bench_pid=
 cleanup() {
 	[ -n "$bench_pid" ] && kill -TERM "$bench_pid" 2>/dev/null || true
-	if [ -n "$server_pid" ]; then
-		kill -TERM "$server_pid" 2>/dev/null || true
-		for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-		server_pid=
-	fi
+	stop_server
 }
 trap cleanup EXIT
 
+# start_server NAME: a fresh broker (see start_broker), after cleanup.
 start_server() {
 	cleanup
-	local logf="$OUT/server-$1.log"
-	: >"$logf" # before the server starts: the address is read from it at once
-	"${SERVER_PIN[@]}" "$RINGCAST" serve --listen 127.0.0.1:0 --drain-timeout 3s >"$logf" 2>&1 &
-	server_pid=$!
-	ADDR=
-	for _ in $(seq 1 100); do
-		ADDR=$(sed -n 's/.*ringcast serving.* addr=\([0-9.:]*\).*/\1/p' "$logf" | head -1)
-		[ -n "$ADDR" ] && break
-		sleep 0.05
-	done
-	[ -n "$ADDR" ] || { log "the broker did not start: $(cat "$logf")"; return 1; }
+	start_broker "server-$1"
 }
 
 # delivered prints the broker's ringcast_messages_delivered_total, summed.
@@ -158,7 +131,6 @@ if [ -n "${STRACE:-}" ]; then
 fi
 
 [ ${#ratios[@]} -gt 0 ] || { log "no run completed"; exit 1; }
-med=$(printf '%s\n' "${ratios[@]}" | sort -g | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}')
-printf 'syscalls-summary runs=%d per_delivery=%s min=%s max=%s\n' "${#ratios[@]}" "$med" \
-	"$(printf '%s\n' "${ratios[@]}" | sort -g | head -1)" "$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)"
+printf 'syscalls-summary runs=%d per_delivery=%s min=%s max=%s\n' "${#ratios[@]}" \
+	"$(median "${ratios[@]}")" "$(minimum "${ratios[@]}")" "$(maximum "${ratios[@]}")"
 exit "$failed"

@@ -48,58 +48,12 @@ OUT=${OUT:-$(mktemp -d "${TMPDIR:-/tmp}/ringcast-wrk.XXXXXX")}
 mkdir -p "$OUT"
 LUA=bench/post100.lua
 
-log() { printf '== %s\n' "$*" >&2; }
-
+. bench/lib.sh
 command -v wrk >/dev/null || { log "wrk is not installed (apt-get install wrk); it is what this target is measured with"; exit 2; }
-SERVER_PIN=() LOAD_PIN=()
-if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-	SERVER_PIN=(taskset -c 0) LOAD_PIN=(taskset -c 1)
-else
-	log "unpinned: no taskset or fewer than 2 cores"
-fi
-if [ -n "${NICE:-}" ]; then
-	SERVER_PIN+=(nice -n "$NICE") LOAD_PIN+=(nice -n "$NICE")
-fi
-
-if [ -z "${RINGCAST:-}" ]; then
-	RINGCAST="$OUT/ringcast"
-	"$GO" build -o "$RINGCAST" ./cmd/ringcast
-fi
-if [ -z "${BARE201:-}" ]; then
-	BARE201="$OUT/bare201"
-	"$GO" build -o "$BARE201" ./bench/bare201
-fi
-
-server_pid=
-stop_server() {
-	if [ -n "$server_pid" ]; then
-		kill -TERM "$server_pid" 2>/dev/null || true
-		for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
-		kill -KILL "$server_pid" 2>/dev/null || true
-		wait "$server_pid" 2>/dev/null || true
-		server_pid=
-	fi
-}
+pin_cores "${NICE:-}" || log "unpinned: no taskset or fewer than 2 cores"
+build_unless_set RINGCAST ./cmd/ringcast
+build_unless_set BARE201 ./bench/bare201
 trap stop_server EXIT
-
-# start NAME PATTERN CMD...: starts CMD pinned, waits for the address that
-# the sed PATTERN finds in its output, and sets ADDR.
-start() {
-	local name=$1 pattern=$2
-	shift 2
-	stop_server
-	local logf="$OUT/$name.log"
-	: >"$logf" # before the server starts: the address is read from it at once
-	"${SERVER_PIN[@]}" "$@" >"$logf" 2>&1 &
-	server_pid=$!
-	ADDR=
-	for _ in $(seq 1 100); do
-		ADDR=$(sed -n "$pattern" "$logf" | head -1)
-		[ -n "$ADDR" ] && break
-		sleep 0.05
-	done
-	[ -n "$ADDR" ] || { log "$name did not start: $(cat "$logf")"; return 1; }
-}
 
 # published prints the broker's ringcast_messages_published_total for HTTP.
 published() {
@@ -139,7 +93,7 @@ for run in $(seq 1 "$RUNS"); do
 	start "bare201-$run" 's/^bare201 listening on //p' "$BARE201" -listen 127.0.0.1:0 || { ok=0; continue; }
 	bare=$(load "http://$ADDR/v1/topics/$TOPIC" bare201) || { ok=0; stop_server; continue; }
 	stop_server
-	start "ringcast-$run" 's/.*ringcast serving.* addr=\([0-9.:]*\).*/\1/p' "$RINGCAST" serve --listen 127.0.0.1:0 --drain-timeout 3s || { ok=0; continue; }
+	start_broker "ringcast-$run" || { ok=0; continue; }
 	before=$(published) || { log "run $run: cannot read the broker's /metrics"; ok=0; stop_server; continue; }
 	ring=$(load "http://$ADDR/v1/topics/$TOPIC" ringcast) || { ok=0; stop_server; continue; }
 	after=$(published) || { log "run $run: cannot read the broker's /metrics"; ok=0; stop_server; continue; }
@@ -170,9 +124,6 @@ for run in $(seq 1 "$RUNS"); do
 done
 
 [ ${#ratios[@]} -gt 0 ] || { log "no run completed"; exit 1; }
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR] = $1} END {print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2)}'; }
-minimum() { printf '%s\n' "$@" | sort -g | head -1; }
-maximum() { printf '%s\n' "$@" | sort -g | tail -1; }
 m=$(median "${ratios[@]}")
 printf 'median of %d runs: bare201 %s req/s, ringcast %s req/s, ratio %s (range %s-%s; target 0.70: %s); CPU ratio %s (range %s-%s)\n' \
 	"${#ratios[@]}" "$(median "${bares[@]}")" "$(median "${rings[@]}")" "$m" "$(minimum "${ratios[@]}")" "$(maximum "${ratios[@]}")" \

@@ -279,16 +279,9 @@ func (t *Topic) Insert(ms []*Message) (int, error) {
 	for _, m := range ms {
 		size += int64(len(m.Data))
 	}
-	first := ms[0].Seq
-	t.advanceHead(first + n - 1)
-	last := first + n - 1
-	capacity := t.ring.capacity()
-	if last > capacity {
-		size -= t.evictThrough(last - capacity)
-	}
-	if t.bytes.Add(size) > t.cfg.maxBytes {
-		t.evictForBytes(first)
-	}
+	first, last := ms[0].Seq, ms[0].Seq+n-1
+	t.advanceHead(last)
+	t.makeRoom(first, last, size)
 	for i := len(ms) - 1; i >= 0; i-- {
 		t.ring.store(first+uint64(i), ms[i])
 	}

@@ -120,14 +120,7 @@ func (t *Topic) publish(ctx context.Context, ms []*Message) error {
 	}
 	// Evict before storing: once a publisher has stored, it evicts nothing
 	// more, which block subscriber registration relies on.
-	last := first + n - 1
-	capacity := t.ring.capacity()
-	if last > capacity {
-		size -= t.evictThrough(last - capacity)
-	}
-	if t.bytes.Add(size) > t.cfg.maxBytes {
-		t.evictForBytes(first)
-	}
+	t.makeRoom(first, first+n-1, size)
 	// Store the batch back to front: a reader stops at the first seq that is
 	// not ready, so it sees none of the batch until all of it is stored.
 	for i := len(ms) - 1; i >= 0; i-- {
@@ -232,6 +225,19 @@ func (t *Topic) waitSlotFree(seq uint64) {
 		if m := t.ring.load(seq); m != nil && m.Seq == prev {
 			return
 		}
+	}
+}
+
+// makeRoom evicts, before seqs first..last (size bytes in all) are stored,
+// what they overwrite in the ring and then, counting them, what puts the
+// topic over its byte budget.
+func (t *Topic) makeRoom(first, last uint64, size int64) {
+	capacity := t.ring.capacity()
+	if last > capacity {
+		size -= t.evictThrough(last - capacity)
+	}
+	if t.bytes.Add(size) > t.cfg.maxBytes {
+		t.evictForBytes(first)
 	}
 }
 

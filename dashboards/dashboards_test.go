@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -28,6 +26,7 @@ import (
 
 	"github.com/ringcast/ringcast/internal/config"
 	"github.com/ringcast/ringcast/internal/redisengine"
+	"github.com/ringcast/ringcast/internal/redistest"
 	"github.com/ringcast/ringcast/internal/server"
 )
 
@@ -129,6 +128,30 @@ func familyOf(name string, families map[string]string) string {
 	return name
 }
 
+// startBroker runs a broker with cfg on a loopback port, logging nowhere,
+// until the test ends, and returns its base URL; what names the broker in
+// a failed shutdown's message.
+func startBroker(t *testing.T, what string, cfg server.Config) string {
+	t.Helper()
+	cfg.Listen = "127.0.0.1:0"
+	cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := server.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := s.Shutdown(ctx); err != nil {
+			t.Errorf("shutdown%s: %v", what, err)
+		}
+	})
+	return "http://" + s.Addr().String()
+}
+
 // startAndExercise starts a broker on a loopback port with a webhook
 // destination (to a loopback server of the test's), drives every
 // transport once (HTTP publish, batch, WebSocket publish, subscribe and
@@ -155,25 +178,7 @@ func startAndExercise(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := server.New(server.Config{
-		Listen:       "127.0.0.1:0",
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Destinations: file.Destinations,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown: %v", err)
-		}
-	})
-	base := "http://" + s.Addr().String()
+	base := startBroker(t, "", server.Config{Destinations: file.Destinations})
 	topic := base + "/v1/topics/dash.check"
 	ws := "ws" + strings.TrimPrefix(topic, "http") + "/ws"
 	client := &http.Client{Timeout: 10 * time.Second}
@@ -316,29 +321,13 @@ func scrapeUntil(t *testing.T, client *http.Client, url string, want []string) s
 // unavailable, and returns the broker's /metrics.
 func startRedisAndExercise(t *testing.T) string {
 	t.Helper()
-	redis := startRedis(t)
-	s, err := server.New(server.Config{
-		Listen:         "127.0.0.1:0",
-		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Redis:          &redisengine.Config{Addrs: []string{redis.addr}, Timeout: time.Second},
+	redis := redistest.Start(t)
+	base := startBroker(t, " (redis engine)", server.Config{
+		Redis:          &redisengine.Config{Addrs: []string{redis.Addr()}, Timeout: time.Second},
 		ACL:            "-192.0.2.0/24",
 		TrustedProxies: []string{"127.0.0.1"},
 		Limits:         server.Limits{PublishRatePerIP: 10},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := s.Shutdown(ctx); err != nil {
-			t.Errorf("shutdown (redis engine): %v", err)
-		}
-	})
-	base := "http://" + s.Addr().String()
 	topic := base + "/v1/topics/dash.redis"
 	client := &http.Client{Timeout: 10 * time.Second}
 	post := func(url, from, body string, want int) {
@@ -387,84 +376,13 @@ func startRedisAndExercise(t *testing.T) string {
 
 	// Without Redis, the engine goes down within its health check's
 	// second (and its 1 s timeout), and publishes are refused.
-	redis.kill()
+	redis.Kill()
 	scrapeUntil(t, client, base+"/metrics", []string{`ringcast_engine_up 0`})
 	post(topic, "", "no redis", http.StatusServiceUnavailable)
 	return scrapeUntil(t, client, base+"/metrics", []string{
 		`ringcast_engine_up 0`,
 		`ringcast_publish_rejected_total{code="unavailable"} 1`,
 	})
-}
-
-// redisServer is a redis-server process of the test's own.
-type redisServer struct {
-	addr string
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-// startRedis starts redis-server on a free loopback port, persistence off,
-// and waits until it answers PING; it is killed when the test ends. The
-// test fails, and does not skip, without redis-server.
-func startRedis(t *testing.T) *redisServer {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Fatalf("redis-server is not installed: this test starts its own Redis to check the redis engine's metrics; `make test-deps` installs it (apt-get install redis-server)")
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	r := &redisServer{addr: "127.0.0.1:" + strconv.Itoa(port), done: make(chan struct{})}
-	r.cmd = exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("redis-server: %v (`make test-deps` installs it)", err)
-	}
-	go func() {
-		_ = r.cmd.Wait()
-		close(r.done)
-	}()
-	t.Cleanup(r.kill)
-	for deadline := time.Now().Add(10 * time.Second); !r.pong(); time.Sleep(20 * time.Millisecond) {
-		select {
-		case <-r.done:
-			t.Fatalf("redis-server on port %d exited: %v", port, r.cmd.ProcessState)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("redis-server on port %d did not answer PING", port)
-		}
-	}
-	return r
-}
-
-// pong reports whether the server answers PING.
-func (r *redisServer) pong() bool {
-	c, err := net.DialTimeout("tcp", r.addr, time.Second)
-	if err != nil {
-		return false
-	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("PING\r\n")); err != nil {
-		return false
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && line == "+PONG\r\n"
-}
-
-// kill kills the process, if it still runs, and waits for it.
-func (r *redisServer) kill() {
-	select {
-	case <-r.done:
-		return
-	default:
-	}
-	_ = r.cmd.Process.Kill()
-	<-r.done
 }
 
 // exportedFamilies returns every metric family in a Prometheus text

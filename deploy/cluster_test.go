@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ringcast/ringcast/internal/redistest"
 )
 
 // Loopback addresses with a role. Linux answers on all of 127/8, so a
@@ -171,40 +173,7 @@ func newHTTPClient(ip string, noKeepAlive bool) *http.Client {
 // returns its address.
 func redisServer(t *testing.T) string {
 	t.Helper()
-	addr := hostPort(freePort(t))
-	startRedis(t, addr)
-	return addr
-}
-
-// startRedis starts a redis-server on addr with persistence off and waits
-// until it answers PING.
-func startRedis(t *testing.T, addr string) *proc {
-	t.Helper()
-	bin := need(t, "redis-server", "/usr/bin/redis-server")
-	_, port, _ := net.SplitHostPort(addr)
-	p := startProc(t, "redis-server", bin,
-		"--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir(), "--protected-mode", "no")
-	eventually(t, 10*time.Second, "redis-server up", func() error {
-		if p.exited() {
-			t.Fatalf("redis-server exited at start: %v\n%s", p.err, p.out.String())
-		}
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(time.Second))
-		if _, err := c.Write([]byte("PING\r\n")); err != nil {
-			return err
-		}
-		line, err := bufio.NewReader(c).ReadString('\n')
-		if err != nil || line != "+PONG\r\n" {
-			return fmt.Errorf("PING answered %q, %v", line, err)
-		}
-		return nil
-	})
-	return p
+	return redistest.Start(t).Addr()
 }
 
 // drain sends SIGTERM to the instance.

@@ -166,7 +166,19 @@ func startHAProxyWith(t *testing.T, example string, l *lb, ins []*instance, prox
 	if example == passthroughExample {
 		c, url = newHTTPSClient(clientIP, l.cert), l.tlsURL
 	}
-	eventually(t, 10*time.Second, "a request through HAProxy", func() error {
+	l.waitServing(t, "HAProxy", c, url)
+	return l
+}
+
+// waitServing waits up to 10 s until GET /readyz at url, through the load
+// balancer (named name in messages), answers 200 to c; it fails the test
+// at once if the load balancer exits.
+func (l *lb) waitServing(t *testing.T, name string, c *http.Client, url string) {
+	t.Helper()
+	eventually(t, 10*time.Second, "a request through "+name, func() error {
+		if l.p.exited() {
+			t.Fatalf("%s exited: %v", name, l.p.err)
+		}
 		resp, err := c.Get(url + "/readyz")
 		if err != nil {
 			return err
@@ -174,11 +186,10 @@ func startHAProxyWith(t *testing.T, example string, l *lb, ins []*instance, prox
 		defer resp.Body.Close()
 		_, _ = io.Copy(io.Discard, resp.Body)
 		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET /readyz through HAProxy answered %s", resp.Status)
+			return fmt.Errorf("GET /readyz through %s answered %s", name, resp.Status)
 		}
 		return nil
 	})
-	return l
 }
 
 // status returns the servers and their check status (UP, DOWN,

@@ -489,6 +489,22 @@ func checkProbes(t *testing.T, probes []string) {
 	t.Logf("/readyz on the drained instance, probed every 20 ms until it exited: %v", seen)
 }
 
+// subscribeFour subscribes to topic from seq 1 four times, by WebSocket,
+// SSE, WebSocket and SSE; the subscriptions are closed when the test ends.
+func subscribeFour(t *testing.T, ctx context.Context, c *client.Client, topic string) []*client.Subscription {
+	t.Helper()
+	var subs []*client.Subscription
+	for _, tr := range []client.Transport{client.WebSocket, client.SSE, client.WebSocket, client.SSE} {
+		s, err := c.Subscribe(ctx, topic, client.SubscribeOptions{From: client.Seq(1), Transport: tr})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		subs = append(subs, s)
+	}
+	return subs
+}
+
 // nextEvent returns s's next event, failing the test after 20 s.
 func nextEvent(t *testing.T, ctx context.Context, s *client.Subscription, what string) client.Event {
 	t.Helper()

@@ -2,8 +2,6 @@ package deploy
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // nginxBin returns nginx's path, failing the test when it is missing.
@@ -126,22 +123,7 @@ func startNginx(t *testing.T, ins []*instance) *lb {
 		t.Fatalf("nginx -t -c %s: %v\n%s", path, err, out)
 	}
 	l.p = startProc(t, "nginx", bin, "-e", "stderr", "-p", dir, "-c", path, "-g", global)
-	c := newHTTPClient(clientIP, true)
-	eventually(t, 10*time.Second, "a request through nginx", func() error {
-		if l.p.exited() {
-			t.Fatalf("nginx exited: %v", l.p.err)
-		}
-		resp, err := c.Get(l.url + "/readyz")
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		_, _ = io.Copy(io.Discard, resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("GET /readyz through nginx answered %s", resp.Status)
-		}
-		return nil
-	})
+	l.waitServing(t, "nginx", newHTTPClient(clientIP, true), l.url)
 	return l
 }
 

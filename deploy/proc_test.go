@@ -2,7 +2,6 @@ package deploy
 
 import (
 	"bytes"
-	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -10,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ringcast/ringcast/internal/redistest"
 )
 
 // proc is a process the test started, in its own process group; it is
@@ -115,12 +116,7 @@ func tail(s string, n int) string {
 // freePort returns a TCP port on 127.0.0.1 that nothing listens on now.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return redistest.FreePort(t)
 }
 
 // hostPort is 127.0.0.1:port.

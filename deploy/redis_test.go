@@ -9,11 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ringcast/ringcast/client"
+	"github.com/ringcast/ringcast/internal/redistest"
 )
 
 // TestRedisEngineBehindHAProxy is issue 7's end-to-end test: three
@@ -440,9 +440,8 @@ func (r *resumer) run(ctx context.Context) {
 // next, after a Reset if the new Redis gave the topic a new epoch.
 func TestRedisOutageBehindHAProxy(t *testing.T) {
 	heavy(t)
-	addr := hostPort(freePort(t))
-	redis := startRedis(t, addr)
-	ins := startInstances(t, 2, instanceOpts{trustedProxies: true, redis: addr})
+	redis := redistest.Start(t)
+	ins := startInstances(t, 2, instanceOpts{trustedProxies: true, redis: redis.Addr()})
 	l := startHAProxy(t, ins, true)
 	web := newHTTPClient(clientIP, true)
 	const topic = "outage"
@@ -452,15 +451,7 @@ func TestRedisOutageBehindHAProxy(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	var subs []*client.Subscription
-	for _, tr := range []client.Transport{client.WebSocket, client.SSE, client.WebSocket, client.SSE} {
-		s, err := c.Subscribe(ctx, topic, client.SubscribeOptions{From: client.Seq(1), Transport: tr})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		subs = append(subs, s)
-	}
+	subs := subscribeFour(t, ctx, c, topic)
 	var epoch string
 	for i := range 4 {
 		epoch = publish(t, web, l.url, topic, fmt.Sprintf("before-%d", i)).Epoch
@@ -473,8 +464,7 @@ func TestRedisOutageBehindHAProxy(t *testing.T) {
 		}
 	}
 
-	redis.signal(t, syscall.SIGKILL)
-	_ = redis.waitExit(t, 5*time.Second)
+	redis.Kill()
 	l.waitStatus(t, map[string]string{ins[0].name: "DOWN", ins[1].name: "DOWN"})
 	for _, in := range ins {
 		if code, err := in.readyz(); err != nil || code != http.StatusServiceUnavailable {
@@ -493,7 +483,7 @@ func TestRedisOutageBehindHAProxy(t *testing.T) {
 		t.Fatalf("%d subscribers left with Redis down, want %d", sum, len(subs))
 	}
 
-	startRedis(t, addr) // empty: persistence is off
+	redis.Restart() // empty: persistence is off
 	l.waitStatus(t, map[string]string{ins[0].name: "UP", ins[1].name: "UP"})
 	var after []published
 	for i := range 4 {

@@ -2,15 +2,8 @@ package deploy
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -21,68 +14,31 @@ import (
 	"github.com/fasthttp/websocket"
 
 	"github.com/ringcast/ringcast/client"
+	"github.com/ringcast/ringcast/internal/edge/edgetest"
 )
 
-// testCert is a self-signed certificate for 127.0.0.1, in the files the
-// load balancers read.
+// testCert is a self-signed certificate for 127.0.0.1 (edgetest's), in
+// the files the load balancers read.
 type testCert struct {
+	edgetest.Cert
 	pem      string // certificate then key, as HAProxy's crt wants
 	certFile string // certificate alone, as nginx's ssl_certificate wants
 	keyFile  string
-	pool     *x509.CertPool
 }
 
-// newTestCert makes a certificate valid for an hour, in dir.
+// newTestCert makes a certificate, in dir.
 func newTestCert(t *testing.T, dir string) *testCert {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
+	c := &testCert{Cert: edgetest.NewCert(t, "ringcast deploy test"), pem: filepath.Join(dir, "ringcast.pem")}
+	c.certFile, c.keyFile = c.Write(t, dir)
+	if err := os.WriteFile(c.pem, append(append([]byte{}, c.CertPEM...), c.KeyPEM...), 0o600); err != nil {
 		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "ringcast deploy test"},
-		NotBefore:             time.Now().Add(-time.Minute),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	keyPEM := pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-	c := &testCert{
-		pem:      filepath.Join(dir, "ringcast.pem"),
-		certFile: filepath.Join(dir, "ringcast.crt"),
-		keyFile:  filepath.Join(dir, "ringcast.key"),
-		pool:     x509.NewCertPool(),
-	}
-	c.pool.AddCert(cert)
-	for path, b := range map[string][]byte{c.pem: append(append([]byte{}, certPEM...), keyPEM...), c.certFile: certPEM, c.keyFile: keyPEM} {
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
 	}
 	return c
 }
 
 // tlsConfig trusts the certificate.
-func (c *testCert) tlsConfig() *tls.Config {
-	return &tls.Config{RootCAs: c.pool, MinVersion: tls.VersionTLS12}
-}
+func (c *testCert) tlsConfig() *tls.Config { return edgetest.ClientConfig(c.Cert) }
 
 // newHTTPSClient is newHTTPClient over TLS, with HTTP/2 when the server
 // offers it (ALPN).
@@ -125,15 +81,7 @@ func TestHAProxyTLSPassthrough(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	var subs []*client.Subscription
-	for _, tr := range []client.Transport{client.WebSocket, client.SSE, client.WebSocket, client.SSE} {
-		s, err := c.Subscribe(ctx, topic, client.SubscribeOptions{From: client.Seq(1), Transport: tr})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		subs = append(subs, s)
-	}
+	subs := subscribeFour(t, ctx, c, topic)
 	for _, in := range ins {
 		if n := subscribersOn(t, in); n == 0 {
 			t.Fatalf("round-robin put no subscriber on %s", in.name)

@@ -122,14 +122,7 @@ limits:
   ready_max_connections: 9
   ready_max_heap_bytes: 1MiB
 `, certFile, keyFile))
-	fs, f := newServeFlags(io.Discard)
-	if err := fs.Parse([]string{"--config", p}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := serverConfig(fs, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configOf(t, "--config", p)
 	want := server.Limits{MaxConnections: 10, MaxConnectionsPerIP: 2, PublishRatePerIP: 7, ReadTimeout: 3 * time.Second,
 		WriteTimeout: 4 * time.Second, IdleTimeout: 5 * time.Second, MaxHeaderBytes: 8 << 10, ReadyMaxConnections: 9, ReadyMaxHeapBytes: 1 << 20}
 	if cfg.Limits != want || cfg.TLS.CertFile != certFile || cfg.TLS.KeyFile != keyFile || cfg.ACL != "-0.0.0.0/0,+10.0.0.0/8" ||

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ringcast/ringcast/internal/server"
 )
 
 func writeConfig(t *testing.T, text string) string {
@@ -40,14 +42,7 @@ destinations:
 sources:
   - {name: feed, type: websocket, topic: audit.feed, url: "ws://127.0.0.1:1/"}
 `)
-	fs, f := newServeFlags(io.Discard)
-	if err := fs.Parse([]string{"--config", p, "--ring-size", "2048"}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := serverConfig(fs, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configOf(t, "--config", p, "--ring-size", "2048")
 	if cfg.Listen != "127.0.0.1:9100" || cfg.RingSize != 2048 || cfg.MaxMessageBytes != 64<<10 ||
 		cfg.PublishTimeout != 250*time.Millisecond || cfg.DrainTimeout != 3*time.Second || cfg.MaxTopics != 50 {
 		t.Fatalf("config %+v", cfg)
@@ -60,19 +55,27 @@ sources:
 	}
 }
 
+// configOf parses args as serve's flags and returns the server
+// configuration they make, failing the test on an error.
+func configOf(t *testing.T, args ...string) server.Config {
+	t.Helper()
+	fs, f := newServeFlags(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := serverConfig(fs, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // TestDefaultsWithoutAFile: serve without --config applies the same
 // defaults as an empty file, the connection limits included.
 func TestDefaultsWithoutAFile(t *testing.T) {
 	empty := writeConfig(t, "")
 	for _, args := range [][]string{nil, {"--config", empty}} {
-		fs, f := newServeFlags(io.Discard)
-		if err := fs.Parse(args); err != nil {
-			t.Fatal(err)
-		}
-		cfg, err := serverConfig(fs, f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		cfg := configOf(t, args...)
 		if l := cfg.Limits; l.MaxConnections != 100000 || l.MaxConnectionsPerIP != 1000 || cfg.MaxTopics != 100000 || cfg.Redis != nil {
 			t.Errorf("%v: limits %+v, max topics %d, redis %v", args, l, cfg.MaxTopics, cfg.Redis)
 		}
@@ -107,14 +110,7 @@ func TestAuthSection(t *testing.T) {
 	sum := sha256.Sum256([]byte("tok"))
 	p := writeConfig(t, "auth:\n  tokens:\n    - token_sha256: "+hex.EncodeToString(sum[:])+
 		"\n      publish: [\"a.>\"]\n  jwt: {hmac_secret_file: "+strconv.Quote(secret)+"}\n")
-	fs, f := newServeFlags(io.Discard)
-	if err := fs.Parse([]string{"--config", p}); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := serverConfig(fs, f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := configOf(t, "--config", p)
 	if g, err := cfg.Auth.Authenticate("tok"); err != nil || !g.CanPublish("a.b") || g.CanSubscribe("a.b") {
 		t.Fatalf("grant %+v, %v", g, err)
 	}

@@ -66,13 +66,7 @@ type accepted struct {
 // dialFrom connects to l from the local address ip.
 func dialFrom(t *testing.T, l *Listener, ip string) net.Conn {
 	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
-	c, err := d.Dial("tcp", l.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return edgetest.DialFrom(t, l.Addr().String(), ip)
 }
 
 // next waits for the next accepted connection.

@@ -28,16 +28,13 @@ func TestRedisStalledSubscribersStayAndCatchUp(t *testing.T) {
 		p := publish(t, a, topic, "m"+strconv.Itoa(i))
 		accepted[p.Seq] = "m" + strconv.Itoa(i)
 	}
-	r.mu.Lock()
-	proc := r.cmd.Process
-	r.mu.Unlock()
-	if err := proc.Signal(syscall.SIGSTOP); err != nil {
+	if err := r.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	stopped := true
 	defer func() {
 		if stopped {
-			_ = proc.Signal(syscall.SIGCONT)
+			_ = r.Signal(syscall.SIGCONT)
 		}
 	}()
 	refused := 0
@@ -51,7 +48,7 @@ func TestRedisStalledSubscribersStayAndCatchUp(t *testing.T) {
 	if refused == 0 {
 		t.Fatal("no publish was refused")
 	}
-	if err := proc.Signal(syscall.SIGCONT); err != nil {
+	if err := r.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	stopped = false

@@ -24,13 +24,7 @@ import (
 // rawFrom opens a TCP connection to ts from the local address ip.
 func rawFrom(t testing.TB, ts *testServer, ip string) net.Conn {
 	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
-	c, err := d.Dial("tcp", ts.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return edgetest.DialFrom(t, ts.Addr().String(), ip)
 }
 
 // exchange writes msg on c and reads one HTTP answer.

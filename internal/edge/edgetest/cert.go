@@ -1,5 +1,6 @@
 // Package edgetest makes what the edge's tests need: TLS certificates
-// written to files, and a client that trusts them.
+// written to files, a client that trusts them, and connections from a
+// chosen loopback address.
 package edgetest
 
 import (
@@ -84,6 +85,19 @@ func (c Cert) Write(t testing.TB, dir string) (certFile, keyFile string) {
 		}
 	}
 	return certFile, keyFile
+}
+
+// DialFrom opens a TCP connection to addr from the local address ip (Linux
+// answers on all of 127/8); it is closed when the test ends.
+func DialFrom(t testing.TB, addr, ip string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 5 * time.Second}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
 
 // ClientConfig returns a TLS client configuration that trusts each of
