@@ -227,9 +227,9 @@ func TestWebSocketShutdownWaitingPublisher(t *testing.T) {
 	}
 	defer sub.Close()
 	c := ts.dial(t, "blk.sd", true, nil)
-	for range 6 {
-		write(t, c, websocket.TextMessage, []byte("x"))
-	}
+	// Six frames in one write: the first four fill the ring, the last two
+	// are read together and wait as one batch.
+	writeRaw(t, c, txt("x"), txt("x"), txt("x"), txt("x"), txt("x"), txt("x"))
 	eventually(t, "the ring to fill", func() bool { return ts.head("blk.sd") == 4 })
 	time.Sleep(50 * time.Millisecond)
 	done := make(chan error, 1)
@@ -240,8 +240,8 @@ func TestWebSocketShutdownWaitingPublisher(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if ts.rejected(httpx.CodeDraining) != 1 {
-		t.Fatalf("rejected{draining} = %v, want 1 (the frame read but not accepted)", ts.rejected(httpx.CodeDraining))
+	if ts.rejected(httpx.CodeDraining) != 2 {
+		t.Fatalf("rejected{draining} = %v, want 2 (the frames read but not accepted)", ts.rejected(httpx.CodeDraining))
 	}
 }
 
