@@ -53,6 +53,12 @@ func New(cfg Config) (*Engine, error) {
 		ConnWriteTimeout: cfg.Timeout,
 		DisableCache:     true,
 		ShuffleInit:      true,
+		// One pipelined connection per Redis node, shared by publishes and
+		// the health check's ping: with several (rueidis's default for
+		// one Redis), the ping could find its own connection restored
+		// after a Redis restart and report the engine up while a
+		// publish met a connection still broken.
+		PipelineMultiplex: -1,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("redisengine: cannot connect to Redis at %v (--redis, engine.redis.addrs): %w", cfg.Addrs, err)
