@@ -47,7 +47,9 @@ func (i *Ingress) Publish(ctx *fasthttp.RequestCtx, topic string) {
 			"the message is "+strconv.Itoa(len(body))+" bytes, over the limit of "+strconv.Itoa(i.maxMessage)+
 				" (--max-message-bytes); nothing was accepted")
 	default:
-		m := &broker.Message{Data: bytes.Clone(body), Attrs: httpx.Attrs(ctx, true)}
+		// A published message is immutable, so its attributes can be a
+		// map shared with the other messages from the same address.
+		m := &broker.Message{Data: bytes.Clone(body), Attrs: httpx.SharedAttrs(ctx, true)}
 		one := [1]*broker.Message{m}
 		if err := i.publishHTTP(topic, one[:]); err != nil {
 			i.refuseHTTP(ctx, err)

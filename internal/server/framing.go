@@ -18,17 +18,7 @@ import (
 // header bytes (and, once the body is read, not even that it was
 // chunked), which are scanned here.
 func (s *Server) ambiguousFraming(ctx *fasthttp.RequestCtx) bool {
-	var cl, te bool
-	for line := range bytes.SplitSeq(ctx.Request.Header.RawHeaders(), []byte("\n")) {
-		name, _, ok := bytes.Cut(line, []byte(":"))
-		if !ok {
-			continue
-		}
-		name = bytes.TrimSpace(name)
-		cl = cl || bytes.EqualFold(name, []byte(fasthttp.HeaderContentLength))
-		te = te || bytes.EqualFold(name, []byte(fasthttp.HeaderTransferEncoding))
-	}
-	if !cl || !te {
+	if !hasCLAndTE(ctx.Request.Header.RawHeaders()) {
 		return false
 	}
 	s.conns.Errors.Inc()
@@ -36,4 +26,41 @@ func (s *Server) ambiguousFraming(ctx *fasthttp.RequestCtx) bool {
 	httpx.WriteError(ctx, fasthttp.StatusBadRequest, httpx.CodeBadRequest,
 		"the request has both Transfer-Encoding and Content-Length; send one of them (RFC 9112, section 6.3)")
 	return true
+}
+
+// hasCLAndTE reports whether the raw header lines name both
+// Content-Length and Transfer-Encoding (case-insensitively, the name
+// trimmed of spaces). It runs for every request, so it looks at a name
+// only when its line is long enough to hold one of the two, and stops
+// once it has seen both.
+func hasCLAndTE(raw []byte) bool {
+	var cl, te bool
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		// Trimming only shortens a name, and the shorter of the two is
+		// Content-Length. A name that folds to one of them is as long or,
+		// with U+017F (ſ, 2 bytes) for the s of Transfer, one byte longer:
+		// no other character folds to one of their letters. (fasthttp
+		// refuses names that are not ASCII, but a folded continuation
+		// line of a value is here too, and may hold any byte.)
+		colon := bytes.IndexByte(line, ':')
+		if colon < len(fasthttp.HeaderContentLength) {
+			continue
+		}
+		switch name := bytes.TrimSpace(line[:colon]); len(name) {
+		case len(fasthttp.HeaderContentLength):
+			cl = cl || bytes.EqualFold(name, []byte(fasthttp.HeaderContentLength))
+		case len(fasthttp.HeaderTransferEncoding), len(fasthttp.HeaderTransferEncoding) + 1:
+			te = te || bytes.EqualFold(name, []byte(fasthttp.HeaderTransferEncoding))
+		}
+		if cl && te {
+			return true
+		}
+	}
+	return false
 }

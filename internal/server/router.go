@@ -27,7 +27,9 @@ func (s *Server) route(ctx *fasthttp.RequestCtx) {
 	if s.ambiguousFraming(ctx) {
 		return
 	}
-	path := string(ctx.URI().PathOriginal())
+	// Interned: a keep-alive publisher's path is the same string every
+	// time, and the topic in it is all that outlives the request.
+	path := httpx.Intern(ctx.URI().PathOriginal())
 	switch path {
 	case "/healthz":
 		s.onlyGet(ctx, s.healthz)
