@@ -241,3 +241,26 @@ func (wc *wsClient) closeCode(t testing.TB) int {
 		return 0
 	}
 }
+
+// readInOrder reads n messages from sub, which must start at seq 1 and
+// follow one another, and returns their payloads.
+func readInOrder(t testing.TB, sub *broker.Subscription, n int) []string {
+	t.Helper()
+	buf := make([]*broker.Message, 8)
+	var got []string
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for len(got) < n {
+		k, err := sub.Next(ctx, buf)
+		if err != nil {
+			t.Fatalf("after %d messages: %v", len(got), err)
+		}
+		for _, m := range buf[:k] {
+			if m.Seq != uint64(len(got)+1) {
+				t.Fatalf("seq %d after %d messages", m.Seq, len(got))
+			}
+			got = append(got, string(m.Data))
+		}
+	}
+	return got
+}

@@ -159,22 +159,7 @@ func TestWebSocketBackpressure(t *testing.T) {
 	if ts.wsOpen() != 1 {
 		t.Fatal("the waiting publisher was disconnected")
 	}
-	buf := make([]*broker.Message, 8)
-	var got []string
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for len(got) < frames {
-		n, err := sub.Next(ctx, buf)
-		if err != nil {
-			t.Fatalf("after %d messages: %v", len(got), err)
-		}
-		for _, m := range buf[:n] {
-			if m.Seq != uint64(len(got)+1) {
-				t.Fatalf("seq %d after %d messages", m.Seq, len(got))
-			}
-			got = append(got, string(m.Data))
-		}
-	}
+	got := readInOrder(t, sub, frames)
 	for n, d := range got {
 		if d != strconv.Itoa(n) {
 			t.Fatalf("message %d is %q", n, d)

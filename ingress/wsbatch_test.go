@@ -444,22 +444,7 @@ func TestWebSocketBatchBackpressure(t *testing.T) {
 	if h := ts.head("blk.run"); h != 4 {
 		t.Fatalf("head %d while the block subscriber is full", h)
 	}
-	buf := make([]*broker.Message, 8)
-	var got []string
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for len(got) < frames {
-		n, err := sub.Next(ctx, buf)
-		if err != nil {
-			t.Fatalf("after %d messages: %v", len(got), err)
-		}
-		for _, m := range buf[:n] {
-			if m.Seq != uint64(len(got)+1) {
-				t.Fatalf("seq %d after %d messages", m.Seq, len(got))
-			}
-			got = append(got, string(m.Data))
-		}
-	}
+	got := readInOrder(t, sub, frames)
 	for k, d := range got[1:] {
 		if d != strconv.Itoa(k) {
 			t.Fatalf("message %d is %q", k+1, d)
