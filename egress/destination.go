@@ -1,6 +1,7 @@
 package egress
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -272,8 +273,8 @@ func (cfg *DestinationConfig) fill() error {
 	if cfg.From.Kind == broker.AtSeq {
 		return errors.New("from must be latest or oldest, not a seq")
 	}
-	cfg.Timeout = cmp0(cfg.Timeout, DefaultDestinationTimeout)
-	cfg.UserAgent = cmp0(cfg.UserAgent, DefaultUserAgent)
+	cfg.Timeout = cmp.Or(cfg.Timeout, DefaultDestinationTimeout)
+	cfg.UserAgent = cmp.Or(cfg.UserAgent, DefaultUserAgent)
 	fillBackoff(&cfg.Retry)
 	fillBackoff(&cfg.Reconnect)
 	if cfg.Timeout < 0 || cfg.PingInterval < 0 || cfg.Retry.Max < cfg.Retry.Initial || cfg.Reconnect.Max < cfg.Reconnect.Initial {
@@ -293,11 +294,11 @@ func (cfg *DestinationConfig) fill() error {
 		if u.Scheme != "http" && u.Scheme != "https" {
 			return fmt.Errorf("url %q: a webhook needs http:// or https://", cfg.URL)
 		}
-		cfg.Method = cmp0(cfg.Method, "POST")
+		cfg.Method = cmp.Or(cfg.Method, "POST")
 		if !slices.Contains([]string{"POST", "PUT", "PATCH", "DELETE"}, cfg.Method) {
 			return fmt.Errorf("method %q: want POST, PUT, PATCH or DELETE", cfg.Method)
 		}
-		cfg.MaxInFlight = cmp0(cfg.MaxInFlight, 1)
+		cfg.MaxInFlight = cmp.Or(cfg.MaxInFlight, 1)
 		if cfg.MaxInFlight < 0 || cfg.MaxRedirects < 0 || cfg.MaxAttempts < 0 {
 			return errors.New("max in flight, max redirects and max attempts must not be negative")
 		}
@@ -305,7 +306,7 @@ func (cfg *DestinationConfig) fill() error {
 		if u.Scheme != "ws" && u.Scheme != "wss" {
 			return fmt.Errorf("url %q: a websocket destination needs ws:// or wss://", cfg.URL)
 		}
-		cfg.PingInterval = cmp0(cfg.PingInterval, DefaultPingInterval)
+		cfg.PingInterval = cmp.Or(cfg.PingInterval, DefaultPingInterval)
 	default:
 		return fmt.Errorf("type %q: want %s or %s", cfg.Type, TypeWebhook, TypeWebSocket)
 	}
@@ -314,17 +315,8 @@ func (cfg *DestinationConfig) fill() error {
 
 // fillBackoff sets the defaults of b's zero fields.
 func fillBackoff(b *Backoff) {
-	b.Initial = cmp0(b.Initial, DefaultBackoffInitial)
-	b.Max = cmp0(b.Max, DefaultBackoffMax)
-}
-
-// cmp0 returns v, or def when v is zero.
-func cmp0[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
+	b.Initial = cmp.Or(b.Initial, DefaultBackoffInitial)
+	b.Max = cmp.Or(b.Max, DefaultBackoffMax)
 }
 
 // Start starts every destination: each subscribes to the topics that match

@@ -1,6 +1,7 @@
 package ingress
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -118,15 +119,15 @@ func (cfg *SourceConfig) fill() error {
 	if err != nil || u.Host == "" {
 		return fmt.Errorf("url %q is not an absolute URL with a host", cfg.URL)
 	}
-	cfg.Timeout = or0(cfg.Timeout, DefaultSourceTimeout)
-	cfg.UserAgent = or0(cfg.UserAgent, DefaultUserAgent)
+	cfg.Timeout = cmp.Or(cfg.Timeout, DefaultSourceTimeout)
+	cfg.UserAgent = cmp.Or(cfg.UserAgent, DefaultUserAgent)
 	switch cfg.Type {
 	case TypeWebSocket:
 		if u.Scheme != "ws" && u.Scheme != "wss" {
 			return fmt.Errorf("url %q: a websocket source needs ws:// or wss://", cfg.URL)
 		}
-		cfg.Reconnect.Initial = or0(cfg.Reconnect.Initial, DefaultBackoffInitial)
-		cfg.Reconnect.Max = or0(cfg.Reconnect.Max, DefaultBackoffMax)
+		cfg.Reconnect.Initial = cmp.Or(cfg.Reconnect.Initial, DefaultBackoffInitial)
+		cfg.Reconnect.Max = cmp.Or(cfg.Reconnect.Max, DefaultBackoffMax)
 		if cfg.Reconnect.Initial > cfg.Reconnect.Max {
 			return fmt.Errorf("reconnect: the initial backoff %v is more than the max %v", cfg.Reconnect.Initial, cfg.Reconnect.Max)
 		}
@@ -134,8 +135,8 @@ func (cfg *SourceConfig) fill() error {
 		if u.Scheme != "http" && u.Scheme != "https" {
 			return fmt.Errorf("url %q: an http_poll source needs http:// or https://", cfg.URL)
 		}
-		cfg.Method = or0(cfg.Method, "GET")
-		cfg.Interval = or0(cfg.Interval, DefaultPollInterval)
+		cfg.Method = cmp.Or(cfg.Method, "GET")
+		cfg.Interval = cmp.Or(cfg.Interval, DefaultPollInterval)
 		if cfg.Method != "GET" && cfg.Method != "POST" {
 			return fmt.Errorf("method %q: want GET or POST", cfg.Method)
 		}
@@ -149,15 +150,6 @@ func (cfg *SourceConfig) fill() error {
 		return errors.New("timeout and interval must not be negative")
 	}
 	return nil
-}
-
-// or0 returns v, or def when v is zero.
-func or0[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // Start starts every source.
