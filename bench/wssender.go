@@ -1,12 +1,13 @@
 package bench
 
 import (
-	"encoding/binary"
 	"math/rand/v2"
 	"net"
 	"time"
 
 	"github.com/fasthttp/websocket"
+
+	"github.com/ringcast/ringcast/internal/wsframe"
 )
 
 // wsBatchBytes is how many bytes of frames an unpaced wsSender gathers
@@ -47,7 +48,7 @@ func (s *wsSender) send(payload []byte, _ int64) error {
 	if !s.batch {
 		return s.conn.WriteMessage(websocket.BinaryMessage, payload)
 	}
-	s.buf = appendMaskedFrame(s.buf, payload, uint32(s.rng.Uint64()))
+	s.buf = wsframe.AppendClient(s.buf, 0x80|websocket.BinaryMessage, payload, true, uint32(s.rng.Uint64()))
 	if len(s.buf) >= wsBatchBytes {
 		return s.flush()
 	}
@@ -64,43 +65,6 @@ func (s *wsSender) flush() error {
 	_, err := s.raw.Write(s.buf)
 	s.buf = s.buf[:0]
 	return err
-}
-
-// appendMaskedFrame appends a final binary frame carrying payload, masked
-// with key as RFC 6455 requires of a client, to b.
-func appendMaskedFrame(b, payload []byte, key uint32) []byte {
-	const finBinary = 0x80 | websocket.BinaryMessage
-	n := len(payload)
-	switch {
-	case n < 126:
-		b = append(b, finBinary, 0x80|byte(n))
-	case n <= 0xffff:
-		b = append(b, finBinary, 0x80|126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, finBinary, 0x80|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	b = binary.BigEndian.AppendUint32(b, key)
-	start := len(b)
-	b = append(b, payload...)
-	maskBytes(b[start:], key)
-	return b
-}
-
-// maskBytes XORs p with the 4-byte key, repeated from its first byte.
-func maskBytes(p []byte, key uint32) {
-	var k [4]byte
-	binary.BigEndian.PutUint32(k[:], key)
-	k8 := uint64(binary.LittleEndian.Uint32(k[:]))
-	k8 |= k8 << 32
-	i := 0
-	for ; i+8 <= len(p); i += 8 {
-		binary.LittleEndian.PutUint64(p[i:], binary.LittleEndian.Uint64(p[i:])^k8)
-	}
-	for ; i < len(p); i++ {
-		p[i] ^= k[i&3]
-	}
 }
 
 func (s *wsSender) read() {

@@ -3,7 +3,6 @@ package bench
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"net"
 	"net/http"
 	"sync/atomic"
@@ -12,27 +11,6 @@ import (
 
 	"github.com/fasthttp/websocket"
 )
-
-func TestMaskBytesMatchesRFC6455(t *testing.T) {
-	for _, key := range []uint32{0, 0x01020304, 0xdeadbeef, 0xffffffff} {
-		var k [4]byte
-		binary.BigEndian.PutUint32(k[:], key)
-		for n := range 40 {
-			p := make([]byte, n)
-			for i := range p {
-				p[i] = byte(i*7 + 3)
-			}
-			want := bytes.Clone(p)
-			for i := range want {
-				want[i] ^= k[i%4]
-			}
-			maskBytes(p, key)
-			if !bytes.Equal(p, want) {
-				t.Fatalf("key %#x, %d bytes: %x, want %x", key, n, p, want)
-			}
-		}
-	}
-}
 
 // TestBatchedFramesReadByAServer sends batched frames of every length
 // encoding to a WebSocket server (which rejects unmasked frames) over a

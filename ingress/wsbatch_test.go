@@ -3,7 +3,6 @@ package ingress
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -15,32 +14,16 @@ import (
 
 	"github.com/ringcast/ringcast/broker"
 	"github.com/ringcast/ringcast/internal/httpx"
+	"github.com/ringcast/ringcast/internal/wsframe"
 )
 
-// rawFrame encodes one client frame, masked as RFC 6455 requires; unmasked
-// leaves the mask bit off, which a server must refuse.
+// rawFrame encodes one client frame, masked as RFC 6455 requires.
 func rawFrame(op byte, fin bool, payload []byte) []byte {
 	b0 := op
 	if fin {
 		b0 |= 0x80
 	}
-	b := []byte{b0}
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, 0x80|byte(n))
-	case n <= 0xffff:
-		b = append(b, 0x80|126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, 0x80|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	key := [4]byte{0x37, 0xfa, 0x21, 0x3d}
-	b = append(b, key[:]...)
-	for i, c := range payload {
-		b = append(b, c^key[i%4])
-	}
-	return b
+	return wsframe.AppendClient(nil, b0, payload, true, 0x37fa213d)
 }
 
 // Frames for the tables: whole text and binary messages, fragments,
@@ -54,7 +37,9 @@ func cont(s string, fin bool) []byte { return rawFrame(opContinuation, fin, []by
 func closeFrame(code int) []byte {
 	return rawFrame(0x8, true, websocket.FormatCloseMessage(code, ""))
 }
-func unmasked(s string) []byte { return append([]byte{0x80 | opText, byte(len(s))}, s...) }
+
+// unmasked is a text frame without a mask, which a server must refuse.
+func unmasked(s string) []byte { return wsframe.AppendClient(nil, 0x80|opText, []byte(s), false, 0) }
 
 // writeRaw writes frames to the connection in one write() call, so that
 // the server reads them together.

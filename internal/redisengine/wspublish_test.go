@@ -2,7 +2,6 @@ package redisengine_test
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/ringcast/ringcast/internal/redisengine"
 	"github.com/ringcast/ringcast/internal/server"
+	"github.com/ringcast/ringcast/internal/wsframe"
 )
 
 // A WebSocket publisher's frames that the server reads together go to
@@ -27,23 +27,7 @@ func wsFrame(op byte, fin bool, payload string) []byte {
 	if fin {
 		b0 |= 0x80
 	}
-	b := []byte{b0}
-	switch n := len(payload); {
-	case n < 126:
-		b = append(b, 0x80|byte(n))
-	case n <= 0xffff:
-		b = append(b, 0x80|126)
-		b = binary.BigEndian.AppendUint16(b, uint16(n))
-	default:
-		b = append(b, 0x80|127)
-		b = binary.BigEndian.AppendUint64(b, uint64(n))
-	}
-	key := [4]byte{0x5a, 0x01, 0xc3, 0x7e}
-	b = append(b, key[:]...)
-	for i := range len(payload) {
-		b = append(b, payload[i]^key[i%4])
-	}
-	return b
+	return wsframe.AppendClient(nil, b0, []byte(payload), true, 0x5a01c37e)
 }
 
 func wsText(s string) []byte { return wsFrame(websocket.TextMessage, true, s) }

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/ringcast/ringcast/internal/wsframe"
 )
 
 // malformedMaxMessage is the server's --max-message-bytes in these tests.
@@ -200,29 +202,7 @@ func rawUpgrade(t *testing.T, addr, target string) (net.Conn, *bufio.Reader) {
 // clientFrame is one frame with first byte b0 (FIN, RSV, opcode), masked
 // or not.
 func clientFrame(b0 byte, masked bool, payload []byte) []byte {
-	f := []byte{b0}
-	mbit := byte(0)
-	if masked {
-		mbit = 0x80
-	}
-	switch n := len(payload); {
-	case n < 126:
-		f = append(f, mbit|byte(n))
-	case n <= 0xffff:
-		f = append(f, mbit|126, byte(n>>8), byte(n))
-	default:
-		f = append(f, mbit|127)
-		f = binary.BigEndian.AppendUint64(f, uint64(n))
-	}
-	if !masked {
-		return append(f, payload...)
-	}
-	key := [4]byte{0x12, 0x34, 0x56, 0x78}
-	f = append(f, key[:]...)
-	for i, b := range payload {
-		f = append(f, b^key[i%4])
-	}
-	return f
+	return wsframe.AppendClient(nil, b0, payload, masked, 0x12345678)
 }
 
 // readCloseFrame reads server frames until a close frame and returns its
